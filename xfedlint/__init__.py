@@ -1,0 +1,3 @@
+"""xfedlint: static audit and lint for workload identity federation."""
+
+__version__ = "0.1.0"

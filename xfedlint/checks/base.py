@@ -1,0 +1,67 @@
+"""The contract between the engine and the checks.
+
+A check is a small pure function. It never restates its rule's ID, severity or docs: it yields `Hit`s
+(message, location, related locations) and the engine attaches the rule's metadata from rules/<ID>.yaml.
+Several rules may share one check with different params.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from xfedlint.findings import Related
+from xfedlint.loaders._positions import embedded_offsets
+from xfedlint.model.inventory import Inventory
+from xfedlint.model.location import Location, Span
+from xfedlint.model.document import Src
+
+
+@dataclass(frozen=True)
+class Hit:
+    message: str
+    location: Location
+    related: tuple = ()  # Related
+    severity: str | None = None  # only where the rule's YAML lists several severities
+    anchor: str | None = None  # what the hit is about, so a more specific rule can supersede it
+
+
+@dataclass(frozen=True)
+class Check:
+    """`fn(resource, ctx)` for each resource of `kind`; `fn(ctx)` once when `kind` is None."""
+
+    fn: Callable[..., Iterable[Hit]]
+    kind: type | None = None
+
+
+@dataclass
+class CheckContext:
+    inventory: Inventory
+    params: dict = field(default_factory=dict)
+
+    def param(self, name: str, default: Any = None) -> Any:
+        return self.params.get(name, default)
+
+    def substring(self, src: Src, rel: tuple, start: int, end: int) -> Location:
+        """The location of characters [start, end) of the string value at `rel`: exact where the string
+        sits on one line or in a literal block; else the whole value."""
+        path = src.base + rel
+        loc = src.loc(*rel)
+        text = self.inventory.texts.get(src.file)
+        offsets = embedded_offsets(src.doc, path, text)
+        value = src.doc.get(path)
+        if offsets is None or not isinstance(value, str):
+            return loc
+        lo, co = offsets
+
+        def at(offset: int) -> tuple[int, int]:
+            line = value.count("\n", 0, offset)
+            col = offset - (value.rfind("\n", 0, offset) + 1)
+            return line + 1 + lo, col + 1 + co
+
+        (l1, c1), (l2, c2) = at(start), at(end)
+        return Location(loc.file, Span(l1, c1, l2, c2), loc.pointer)
+
+
+def related(location: Location, message: str) -> Related:
+    return Related(location, message)

@@ -1,0 +1,106 @@
+"""Runs the selected rules over an inventory: isolates crashes, applies supersession, fingerprints, sorts."""
+
+from __future__ import annotations
+
+import hashlib
+import traceback
+
+from xfedlint.checks import CHECKS
+from xfedlint.checks.base import CheckContext, Hit
+from xfedlint.findings import Finding, RunResult
+from xfedlint.model.inventory import Inventory, LoadProblem
+from xfedlint.model.location import WHOLE_FILE, Location
+from xfedlint.registry import RuleSpec
+
+
+def run(inventory: Inventory, rules: list[RuleSpec], params: dict | None = None) -> RunResult:
+    """`params` maps a rule ID to overrides of that rule's params (from the configuration)."""
+    params = params or {}
+    by_id = {r.id: r for r in rules}
+    pairs: list[tuple[Finding, str | None]] = []  # each finding with its supersession anchor
+    texts = inventory.texts
+    if "XF001" in by_id:
+        pairs.extend((_problem_finding(by_id["XF001"], p), None) for p in inventory.problems)
+    for rule in rules:
+        if rule.id in ("XF001", "XF002"):
+            continue
+        check = CHECKS[rule.check]
+        ctx = CheckContext(inventory, {**rule.params, **params.get(rule.id, {})})
+        targets = inventory.of(check.kind) if check.kind is not None else [None]
+        for resource in targets:
+            try:
+                hits = list(check.fn(resource, ctx) if resource is not None else check.fn(ctx))
+            except Exception as exc:  # a crashing check must never end the run
+                pairs.append((_crash_finding(by_id.get("XF002"), rule, resource, exc), None))
+                continue
+            identity = resource.identity if resource is not None else ""
+            pairs.extend((_finding(rule, hit, identity, texts), hit.anchor) for hit in hits)
+    findings = _supersede(pairs, rules)
+    findings.sort(key=Finding.sort_key)
+    return RunResult(findings=findings, rules=rules, files_seen=inventory.files_seen,
+                     files_relevant=inventory.files_relevant, resources=len(inventory),
+                     problems=list(inventory.problems), sources=inventory.texts)
+
+
+def _finding(rule: RuleSpec, hit: Hit, identity: str, texts: dict) -> Finding:
+    severity = hit.severity or rule.severity
+    if severity not in rule.allowed_severities:
+        raise AssertionError(f"{rule.id}: a check reported severity {severity!r}, not declared in {rule.source}")
+    return Finding(rule=rule.id, name=rule.name, severity=severity, message=hit.message, location=hit.location,
+                   related=hit.related, resource=identity,
+                   fingerprint=fingerprint(rule.id, identity, hit.location, texts))
+
+
+def fingerprint(rule_id: str, identity: str, location, texts: dict) -> str:
+    """Stable across unrelated edits: rule, resource, JSON pointer and the offending text, never the line."""
+    text = texts.get(location.file)
+    snippet = _region_text(text, location.span) if text is not None else ""
+    basis = "\x1f".join((rule_id, location.file, identity, location.pointer, snippet))
+    return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:32]
+
+
+def _region_text(text: str, span) -> str:
+    lines = text.splitlines()
+    if not (0 < span.line <= len(lines)):
+        return ""
+    if span.line == span.end_line:
+        return lines[span.line - 1][span.col - 1:span.end_col - 1]
+    parts = [lines[span.line - 1][span.col - 1:]]
+    parts.extend(lines[span.line:span.end_line - 1])
+    if span.end_line - 1 < len(lines):
+        parts.append(lines[span.end_line - 1][:span.end_col - 1])
+    return "\n".join(parts)
+
+
+def _problem_finding(rule: RuleSpec, problem: LoadProblem) -> Finding:
+    return Finding(rule=rule.id, name=rule.name, severity=rule.severity, message=problem.message,
+                   location=problem.location, resource=problem.location.file,
+                   fingerprint=hashlib.sha256("\x1f".join((rule.id, problem.location.file, problem.reason))
+                                              .encode()).hexdigest()[:32])
+
+
+def _crash_finding(xf002: RuleSpec | None, rule: RuleSpec, resource, exc: Exception) -> Finding:
+    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    where = f" ({frame.filename.rsplit('/', 1)[-1]}:{frame.lineno})" if frame else ""
+    what = resource.label if resource is not None else "the inventory"
+    location = resource.src.loc() if resource is not None else Location("", WHOLE_FILE)
+    return Finding(rule="XF002", name=xf002.name if xf002 else "internal-error", severity="error",
+                   message=f"rule {rule.id} crashed on {what}: {type(exc).__name__}: {exc}{where}; "
+                           f"the run went on without it. Please report this.",
+                   location=location, resource=resource.identity if resource is not None else "",
+                   fingerprint=hashlib.sha256(f"XF002\x1f{rule.id}\x1f{what}".encode()).hexdigest()[:32])
+
+
+def _supersede(pairs: list, rules: list[RuleSpec]) -> list[Finding]:
+    """One problem, one finding: drop a finding when a more specific rule reported on the same anchor."""
+    superseded_by: dict[str, set] = {}
+    for r in rules:
+        for victim in r.supersedes:
+            superseded_by.setdefault(victim, set()).add(r.id)
+    present = {(f.rule, anchor) for f, anchor in pairs if anchor is not None}
+    out = []
+    for f, anchor in pairs:
+        if anchor is not None and any((winner, anchor) in present for winner in superseded_by.get(f.rule, ())):
+            continue
+        out.append(f)
+    return out

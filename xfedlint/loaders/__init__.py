@@ -1,0 +1,100 @@
+"""Files to an `Inventory`: read, parse with positions, recognise each document by its content.
+
+A loader never raises on user input: an unreadable file, a syntax error, an unrendered template or a
+recognised document with a wrongly shaped field each become a `LoadProblem` (XF001) and loading goes on.
+"""
+
+from __future__ import annotations
+
+import re
+
+from xfedlint.loaders import aws, azure, gcp, k8s
+from xfedlint.loaders._positions import parse_json_fallback, parse_yaml_stream
+from xfedlint.loaders.base import LoadContext, ShapeError
+from xfedlint.loaders.files import DEFAULT_SIZE_CAP, InputFile, read_text
+from xfedlint.model.inventory import Inventory, LoadProblem
+from xfedlint.model.location import Location, Span, pointer
+
+# Order matters only for shapes that could be read two ways; Kubernetes objects are the most specific.
+FAMILIES = (k8s.from_document, aws.from_document, azure.from_document, gcp.from_document)
+
+_GO_TEMPLATE_LINE = re.compile(r"^[ \t]*\{\{", re.M)
+_PLACEHOLDER = re.compile(r"\$\{[^}]*\}|%[A-Z][A-Z0-9_]*%|\{\{[^}]*\}\}|<[A-Z][A-Z0-9_ -]*>")
+
+
+def load_files(files: list[InputFile], size_cap: int = DEFAULT_SIZE_CAP, policy_levels: dict | None = None) -> Inventory:
+    inv = Inventory()
+    for f in files:
+        load_file(f, inv, size_cap, policy_levels or {})
+    return inv
+
+
+def load_file(f: InputFile, inv: Inventory, size_cap: int = DEFAULT_SIZE_CAP, policy_levels: dict | None = None) -> None:
+    inv.files_seen += 1
+    text = read_text(f, size_cap)
+    if isinstance(text, LoadProblem):
+        inv.problems.append(text)
+        return
+    inv.texts[f.display] = text
+    ctx = LoadContext(file=f.display, text=text, policy_levels=policy_levels or {})
+    before = len(inv)
+    for problem in load_text(text, ctx, inv):
+        inv.problems.append(problem)
+    if len(inv) > before:
+        inv.files_relevant += 1
+
+
+def load_text(text: str, ctx: LoadContext, inv: Inventory) -> list[LoadProblem]:
+    problems: list[LoadProblem] = []
+    m = _GO_TEMPLATE_LINE.search(text)
+    if m:
+        line = text.count("\n", 0, m.start()) + 1
+        col = m.end() - m.start() - 1
+        return [LoadProblem(Location(ctx.file, Span(line, col, line, col + 2)),
+                            "Go/Helm template (`{{ ... }}`): render it first (e.g. `helm template`) and scan the output",
+                            "template")]
+    docs, err = parse_yaml_stream(text, ctx.file)
+    if err is not None:
+        stripped = text.lstrip()
+        fallback = parse_json_fallback(text, ctx.file) if stripped[:1] in ("{", "[") and not docs else None
+        if fallback is not None:
+            docs = [fallback]
+        else:
+            problems.append(_syntax_problem(text, ctx.file, err))
+    for doc in docs:
+        if doc.tags:
+            path, tag, span = doc.tags[0]
+            hint = " (a CloudFormation intrinsic function)" if tag.startswith("!") and tag[1:] in _CFN_TAGS else ""
+            problems.append(LoadProblem(Location(ctx.file, span, pointer(path)),
+                                        f"unsupported YAML tag `{tag}`{hint}; this document was not analysed",
+                                        "unknown-tag"))
+            continue
+        for family in FAMILIES:
+            try:
+                resources = family(doc, ctx)
+            except ShapeError as exc:
+                problems.append(LoadProblem(Location(ctx.file, exc.doc.span(exc.path), pointer(exc.doc.prefix + exc.path)),
+                                            exc.message, "shape"))
+                break
+            if resources is not None:
+                for r in resources:
+                    inv.add(r)
+                break
+    return problems
+
+
+_CFN_TAGS = {"Ref", "Sub", "GetAtt", "Join", "If", "Select", "Split", "FindInMap", "ImportValue", "Base64",
+             "Equals", "Not", "And", "Or", "Condition", "GetAZs", "Cidr", "Transform"}
+
+
+def _syntax_problem(text: str, file: str, err) -> LoadProblem:
+    """A parse error, said in the user's terms: an unrendered placeholder is named as such."""
+    lines = text.splitlines()
+    line_text = lines[err.span.line - 1] if 0 < err.span.line <= len(lines) else ""
+    m = _PLACEHOLDER.search(line_text)
+    if m:
+        span = Span(err.span.line, m.start() + 1, err.span.line, m.end() + 1)
+        return LoadProblem(Location(file, span), f"unrendered template placeholder `{m.group(0)}` makes this file "
+                                                 f"invalid ({err.message}); render the template and scan the result",
+                           "template")
+    return LoadProblem(Location(file, err.span), err.message, "syntax")

@@ -1,0 +1,213 @@
+"""YAML and JSON to `SourceDoc`s, keeping the line and column of every key and value.
+
+libyaml (PyYAML's C binding) composes the node graph with marks; we then build plain Python data from the
+nodes ourselves, which is both safe (no object construction) and the only place positions can be kept.
+JSON goes through the same path (YAML reads JSON); if libyaml rejects valid JSON we fall back to `json`
+with pointer-only positions.
+"""
+
+from __future__ import annotations
+
+import json
+import yaml
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+from xfedlint.model.document import SourceDoc
+from xfedlint.model.location import Path, Span
+
+try:  # libyaml when available: about ten times faster than the pure-Python parser
+    _Loader = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+    _Loader = yaml.SafeLoader
+
+MAX_DEPTH = 200  # nesting deeper than any real configuration; beyond it the file is reported, not parsed
+
+_STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
+_STANDARD_TAG_PREFIX = "tag:yaml.org,2002:"
+_constructor = yaml.constructor.SafeConstructor()
+_SCALARS = {
+    "tag:yaml.org,2002:null": lambda n: None,
+    "tag:yaml.org,2002:bool": _constructor.construct_yaml_bool,
+    "tag:yaml.org,2002:int": _constructor.construct_yaml_int,
+    "tag:yaml.org,2002:float": _constructor.construct_yaml_float,
+}
+
+
+class ParseError(Exception):
+    """A document could not be parsed. `span` is where; `message` says why, in the user's terms."""
+
+    def __init__(self, message: str, span: Span):
+        super().__init__(message)
+        self.message = message
+        self.span = span
+
+
+class _Builder:
+    """Turns one composed node graph into data, recording spans by path."""
+
+    __slots__ = ("value_spans", "key_spans", "tags", "duplicates", "seen", "line_offset", "col_offset")
+
+    def __init__(self, line_offset: int = 0, col_offset: int = 0):
+        self.value_spans: dict = {}
+        self.key_spans: dict = {}
+        self.tags: list = []
+        self.duplicates: list = []
+        self.seen: dict = {}  # id(node) -> built value: aliases share, never re-expand (no alias bombs)
+        self.line_offset = line_offset
+        self.col_offset = col_offset
+
+    def span(self, node) -> Span:
+        s, e = node.start_mark, node.end_mark
+        lo, co = self.line_offset, self.col_offset
+        # An embedded document (a block scalar) is indented as a whole, so every column shifts alike.
+        return Span(s.line + 1 + lo, s.column + 1 + co, e.line + 1 + lo, e.column + 1 + co)
+
+    def build(self, node, path: Path, depth: int):
+        if depth > MAX_DEPTH:
+            raise ParseError(f"nesting deeper than {MAX_DEPTH} levels", self.span(node))
+        cls = node.__class__
+        if cls is ScalarNode:
+            self.value_spans[path] = self.span(node)
+            return self.scalar(node, path)
+        key = id(node)
+        if key in self.seen:  # an alias: reuse the anchor's value; its spans stay at the anchor
+            return self.seen[key]
+        self.value_spans[path] = self.span(node)
+        if not node.tag.startswith(_STANDARD_TAG_PREFIX):
+            self.tags.append((path, node.tag, self.span(node)))
+        if cls is SequenceNode:
+            out: list = []
+            self.seen[key] = out
+            for i, child in enumerate(node.value):
+                out.append(self.build(child, path + (i,), depth + 1))
+            return out
+        if cls is MappingNode:
+            d: dict = {}
+            self.seen[key] = d
+            merges = []
+            for knode, vnode in node.value:
+                if knode.tag == _MERGE:
+                    merges.append(vnode)
+                    continue
+                k = knode.value if knode.__class__ is ScalarNode else str(self.build(knode, path, depth + 1))
+                p = path + (k,)
+                if k in d:
+                    self.duplicates.append((p, self.span(knode)))
+                self.key_spans[p] = self.span(knode)
+                d[k] = self.build(vnode, p, depth + 1)
+            for m in merges:  # YAML merge keys: explicit keys win over merged ones
+                sources = m.value if m.__class__ is SequenceNode else [m]
+                for src in sources:
+                    merged = self.build(src, path, depth + 1)
+                    if isinstance(merged, dict):
+                        for k, v in merged.items():
+                            d.setdefault(k, v)
+            return d
+        raise ParseError(f"unexpected YAML node {cls.__name__}", self.span(node))  # pragma: no cover
+
+    def scalar(self, node, path: Path):
+        tag = node.tag
+        if tag == _STR:
+            return node.value
+        conv = _SCALARS.get(tag)
+        if conv is not None:
+            try:
+                return conv(node)
+            except (ValueError, yaml.YAMLError):
+                return node.value
+        if not tag.startswith(_STANDARD_TAG_PREFIX):
+            self.tags.append((path, tag, self.span(node)))
+        return node.value  # timestamps, binary and unknown tags stay text: nothing is constructed
+
+
+def _mark_span(mark) -> Span:
+    if mark is None:
+        return Span(1, 1, 1, 2)
+    return Span.point(mark.line + 1, mark.column + 1)
+
+
+def _yaml_error(exc: yaml.YAMLError, line_offset: int = 0, col_offset: int = 0) -> ParseError:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    span = _mark_span(mark)
+    if line_offset or col_offset:
+        span = Span(span.line + line_offset, span.col + col_offset, span.end_line + line_offset,
+                    span.end_col + col_offset)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    msg = f"{context}: {problem}" if context else str(problem)
+    return ParseError(f"YAML syntax error: {msg}", span)
+
+
+def parse_yaml_stream(text: str, file: str, line_offset: int = 0, col_offset: int = 0,
+                      prefix: Path = ()) -> tuple[list[SourceDoc], ParseError | None]:
+    """Every document of a YAML (or JSON) stream, and the error that stopped parsing, if any.
+
+    Documents before a syntax error are kept: one broken document does not hide the others.
+    """
+    docs: list[SourceDoc] = []
+    try:
+        for index, node in enumerate(yaml.compose_all(text, Loader=_Loader)):
+            if node is None:
+                continue
+            b = _Builder(line_offset, col_offset)
+            data = b.build(node, (), 0)
+            docs.append(SourceDoc(file=file, data=data, value_spans=b.value_spans, key_spans=b.key_spans,
+                                  index=index, tags=b.tags, duplicate_keys=b.duplicates,
+                                  fallback=b.span(node), prefix=prefix))
+    except yaml.YAMLError as exc:
+        return docs, _yaml_error(exc, line_offset, col_offset)
+    except ParseError as exc:
+        return docs, exc
+    except RecursionError:
+        return docs, ParseError(f"nesting deeper than {MAX_DEPTH} levels", Span(1 + line_offset, 1, 1 + line_offset, 2))
+    return docs, None
+
+
+def parse_json_fallback(text: str, file: str) -> SourceDoc | None:
+    """`json` for the rare valid JSON that YAML 1.1 cannot read. Positions fall back to the file start."""
+    dups: list = []
+
+    def pairs(items):
+        d: dict = {}
+        for k, v in items:
+            if k in d:
+                dups.append(((k,), Span(1, 1, 1, 2)))
+            d[k] = v
+        return d
+
+    try:
+        data = json.loads(text, object_pairs_hook=pairs)
+    except (ValueError, RecursionError):
+        return None
+    return SourceDoc(file=file, data=data, duplicate_keys=dups)
+
+
+def embedded_offsets(outer: SourceDoc, path: Path, raw_text: str | None) -> tuple[int, int] | None:
+    """Line and column shift that maps positions inside a string value back to the outer file.
+
+    Exact for literal block scalars (`|`), which is how ConfigMaps carry JSON files, and for one-line
+    strings written without escapes. None when the mapping cannot be exact (folded or escaped text).
+    """
+    span = outer.value_spans.get(path)
+    value = outer.get(path)
+    if span is None or raw_text is None or not isinstance(value, str):
+        return None
+    lines = raw_text.splitlines()
+    first = lines[span.line - 1] if 0 < span.line <= len(lines) else ""
+    head = first[span.col - 1:span.col]
+    if head == "|":  # literal block: content starts on the next line, at the block's indentation
+        body_lines = value.split("\n")
+        for i in range(span.line, min(len(lines), span.line + len(body_lines) + 2)):
+            line = lines[i]
+            if line.strip():
+                indent = len(line) - len(line.lstrip(" "))
+                return span.line, indent
+        return None
+    if span.line == span.end_line:
+        inner = first[span.col - 1:span.end_col - 1]
+        if inner[:1] in ("'", '"') and inner[1:-1] == value:
+            return span.line - 1, span.col  # skip the opening quote
+        if inner == value:
+            return span.line - 1, span.col - 1
+    return None

@@ -1,0 +1,26 @@
+"""Documents held inside string values: a ConfigMap's JSON file, a URL-encoded IAM policy, ..."""
+
+from __future__ import annotations
+
+from xfedlint.loaders import _positions
+from xfedlint.model.document import SourceDoc
+
+
+def parse_embedded(outer: SourceDoc, path: tuple, text: str, source_text: str, exact: bool = True) -> SourceDoc | None:
+    """A document held in a string value, its positions mapped into the outer file where exact."""
+    offsets = _positions.embedded_offsets(outer, path, source_text) if exact else None
+    where = outer.span(path)
+    if offsets is not None:
+        docs, err = _positions.parse_yaml_stream(text, outer.file, offsets[0], offsets[1], prefix=path)
+        if err is None and len(docs) == 1:
+            return docs[0]
+    docs, err = _positions.parse_yaml_stream(text, outer.file, prefix=path)
+    if err is not None or len(docs) != 1:
+        fallback = _positions.parse_json_fallback(text, outer.file)
+        if fallback is None:
+            return None
+        docs = [fallback]
+    inner = docs[0]
+    # Positions inside cannot be mapped exactly: everything points at the string that holds the document.
+    return SourceDoc(file=outer.file, data=inner.data, fallback=where, prefix=path,
+                     duplicate_keys=[(p, where) for p, _ in inner.duplicate_keys])

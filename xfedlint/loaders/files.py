@@ -1,0 +1,110 @@
+"""Finding input files and reading them as text, turning every failure into a `LoadProblem`."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import sys
+from dataclasses import dataclass
+
+from xfedlint.model.inventory import LoadProblem
+from xfedlint.model.location import Location, Span
+
+# In folders, only these are read; a file named on the command line is always read (content decides).
+SCAN_SUFFIXES = (".yaml", ".yml", ".json")
+TEMPLATE_SUFFIXES = (".tpl", ".tmpl", ".template")
+SKIP_DIRS = {".git", "node_modules", ".terraform", "__pycache__"}
+DEFAULT_SIZE_CAP = 10 * 1024 * 1024
+STDIN = "-"
+
+
+@dataclass(frozen=True)
+class InputFile:
+    path: str  # what to open ("-" for standard input)
+    display: str  # how reports name it: relative to the working folder, with forward slashes
+
+
+def display_path(path: str) -> str:
+    if path == STDIN:
+        return "<stdin>"
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        rel = path
+    return rel.replace(os.sep, "/")
+
+
+def wanted_in_folder(name: str) -> bool:
+    lower = name.lower()
+    for t in TEMPLATE_SUFFIXES:
+        if lower.endswith(t):
+            lower = lower[: -len(t)]
+            break
+    return lower.endswith(SCAN_SUFFIXES)
+
+
+def _excluded(rel: str, excludes: tuple[str, ...]) -> bool:
+    base = rel.rsplit("/", 1)[-1]
+    return any(fnmatch.fnmatch(rel, g) or fnmatch.fnmatch(base, g) for g in excludes)
+
+
+def discover(paths: tuple[str, ...], excludes: tuple[str, ...] = ()) -> tuple[list[InputFile], list[str]]:
+    """Input files under `paths` in a stable order, and the paths that do not exist."""
+    found: dict[str, InputFile] = {}
+    missing: list[str] = []
+    for p in paths:
+        if p == STDIN:
+            found[STDIN] = InputFile(STDIN, display_path(STDIN))
+        elif os.path.isdir(p):
+            for root, dirs, files in os.walk(p):
+                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+                rel_root = display_path(root)
+                dirs[:] = [d for d in dirs if not _excluded(f"{rel_root}/{d}", excludes)]
+                for name in sorted(files):
+                    full = os.path.join(root, name)
+                    disp = display_path(full)
+                    if wanted_in_folder(name) and not _excluded(disp, excludes):
+                        found.setdefault(disp, InputFile(full, disp))
+        elif os.path.exists(p):
+            disp = display_path(p)
+            if not _excluded(disp, excludes):
+                found.setdefault(disp, InputFile(p, disp))
+        else:
+            missing.append(p)
+    return sorted(found.values(), key=lambda f: f.display), missing
+
+
+def _problem(f: InputFile, message: str, reason: str, span: Span = Span(1, 1, 1, 1)) -> LoadProblem:
+    return LoadProblem(Location(f.display, span), message, reason)
+
+
+def _position_of_byte(data: bytes, offset: int) -> Span:
+    line = data.count(b"\n", 0, offset) + 1
+    col = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
+    return Span.point(line, col)
+
+
+def read_text(f: InputFile, size_cap: int = DEFAULT_SIZE_CAP) -> str | LoadProblem:
+    """The file's text, or the problem that stops it being read. Never raises for the file's sake."""
+    try:
+        if f.path == STDIN:
+            data = sys.stdin.buffer.read(size_cap + 1)
+        else:
+            size = os.path.getsize(f.path)
+            if size > size_cap:
+                return _problem(f, f"file is {size:,} bytes, over the {size_cap:,}-byte size cap; not read",
+                                "too-large")
+            with open(f.path, "rb") as fh:
+                data = fh.read(size_cap + 1)
+    except OSError as exc:
+        return _problem(f, f"cannot read file: {exc.strerror or exc}", "unreadable")
+    if len(data) > size_cap:
+        return _problem(f, f"input is over the {size_cap:,}-byte size cap; not read", "too-large")
+    nul = data.find(b"\x00", 0, 8192)
+    if nul >= 0:
+        return _problem(f, "binary file (NUL byte); not a configuration file", "binary", _position_of_byte(data, nul))
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return _problem(f, f"not valid UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8",
+                        "encoding", _position_of_byte(data, exc.start))

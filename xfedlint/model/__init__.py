@@ -1,0 +1,1 @@
+"""The resource model shared by file loaders and live collectors. Imports nothing else of xfedlint."""

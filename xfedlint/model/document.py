@@ -1,0 +1,74 @@
+"""A parsed document: plain data plus the source span of every key and value.
+
+Loaders turn text into `SourceDoc`s; resources point into them with `Src` (document + base path), so a
+check can ask for the exact line and column of any key or value it judges.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from xfedlint.model.location import WHOLE_FILE, Location, Path, Span, pointer
+
+
+@dataclass(eq=False)
+class SourceDoc:
+    """One YAML/JSON document (or an embedded one, its spans already mapped to the outer file)."""
+
+    file: str
+    data: Any
+    value_spans: dict = field(default_factory=dict)  # Path -> Span of the value
+    key_spans: dict = field(default_factory=dict)  # Path -> Span of the mapping key holding the value
+    index: int = 0  # position of the document in a multi-document stream
+    tags: list = field(default_factory=list)  # (Path, tag, Span) for non-standard YAML tags
+    duplicate_keys: list = field(default_factory=list)  # (Path, Span) of a key repeated in one mapping
+    fallback: Span = WHOLE_FILE  # where anything without a recorded span is placed
+    prefix: Path = ()  # for an embedded document: the outer path of the string that held it
+
+    def span(self, path: Path, key: bool = False) -> Span:
+        """The span of the value (or of its key) at `path`, else of the nearest ancestor that has one."""
+        p = tuple(path)
+        if key and p in self.key_spans:
+            return self.key_spans[p]
+        while True:
+            s = self.value_spans.get(p)
+            if s is not None:
+                return s
+            s = self.key_spans.get(p)
+            if s is not None:
+                return s
+            if not p:
+                return self.fallback
+            p = p[:-1]
+
+    def get(self, path: Path, default: Any = None) -> Any:
+        node = self.data
+        for p in path:
+            try:
+                node = node[p]
+            except (KeyError, IndexError, TypeError):
+                return default
+        return node
+
+
+@dataclass(frozen=True, slots=True)
+class Src:
+    """Where a resource sits: a document and the path of the resource's root inside it."""
+
+    doc: SourceDoc
+    base: Path = ()
+
+    @property
+    def file(self) -> str:
+        return self.doc.file
+
+    def get(self, *rel: Any, default: Any = None) -> Any:
+        return self.doc.get(self.base + rel, default)
+
+    def loc(self, *rel: Any, key: bool = False) -> Location:
+        path = self.base + rel
+        return Location(self.doc.file, self.doc.span(path, key=key), pointer(self.doc.prefix + path))
+
+    def at(self, *rel: Any) -> "Src":
+        return Src(self.doc, self.base + rel)

@@ -1,0 +1,50 @@
+"""Azure RBAC scopes and principals: how broad a scope is, and whether a principal is federated."""
+
+from __future__ import annotations
+
+import re
+
+from xfedlint.model.inventory import Inventory
+from xfedlint.model.resources import AzureFederatedCredential, AzureManagedIdentity, AzureRoleAssignment
+
+_SUBSCRIPTION = re.compile(r"^/subscriptions/[^/]+/?$", re.I)
+_RESOURCE_GROUP = re.compile(r"^/subscriptions/[^/]+/resourcegroups/[^/]+/?$", re.I)
+_MANAGEMENT_GROUP = re.compile(r"^/providers/microsoft\.management/managementgroups/[^/]+/?$", re.I)
+
+# Broadest first: / < management group < subscription < resource group < resource.
+LEVELS = ("root", "management-group", "subscription", "resource-group", "resource")
+# Principal types that can never hold a federated identity credential.
+NOT_FEDERATABLE = {"user", "group", "foreigngroup"}
+
+
+def scope_level(scope) -> str | None:
+    if not isinstance(scope, str) or not scope.strip():
+        return None
+    s = scope.strip()
+    if s == "/":
+        return "root"
+    if _MANAGEMENT_GROUP.match(s):
+        return "management-group"
+    if _SUBSCRIPTION.match(s):
+        return "subscription"
+    if _RESOURCE_GROUP.match(s):
+        return "resource-group"
+    return "resource"
+
+
+def federation_status(a: AzureRoleAssignment, inventory: Inventory) -> str:
+    """federated, not-federated or unknown (the inputs do not say)."""
+    if (a.principal_type or "").lower() in NOT_FEDERATABLE:
+        return "not-federated"
+    if not a.principal_id:
+        return "unknown"
+    identities = [i for i in inventory.of(AzureManagedIdentity) if i.principal_id == a.principal_id]
+    parents = {(f.parent or "").lower() for f in inventory.of(AzureFederatedCredential)}
+    if any((i.resource_id or "").lower() in parents for i in identities):
+        return "federated"
+    return "unknown"
+
+
+def describe_status(status: str) -> str:
+    return {"federated": "a federated identity",
+            "unknown": "a service principal whose federation status the inputs do not show"}.get(status, status)
