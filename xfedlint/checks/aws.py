@@ -165,7 +165,9 @@ def aud_wrong_target(role: AwsRole, ctx: CheckContext) -> Iterator[Hit]:
                     continue  # a literal wildcard never matches: AWS005's finding
                 cloud = audience_cloud(v.text)
                 if cloud in ("azure", "gcp"):
-                    yield Hit(f"`{c.key}` accepts `{v.text}`,                               f"token-exchange audience: one token then unlocks both clouds; give AWS its own "
+                    other = "GCP" if cloud == "gcp" else "Azure"
+                    yield Hit(f"`{c.key}` accepts `{v.text}`, the {other} "
+                              f"token-exchange audience: one token then unlocks both clouds; give AWS its own "
                               f"projected token with audience `{expected[0]}`", st.loc(v.loc_path), severity="error")
                 else:
                     yield Hit(f"`{c.key}` accepts `{v.text}`, not the STS audience `{expected[0]}`: the token must "
