@@ -1,0 +1,42 @@
+"""The rule catalog as data: schema-valid, complete, and its generated docs pages fresh."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from xfedlint import docsgen, registry
+from xfedlint.checks import CHECKS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_rule_files_validate_against_the_schema():
+    assert registry.validate_schema() == []
+
+
+def test_every_check_is_used_and_every_rule_bound():
+    rules = registry.load_rules()
+    used = {r.check for r in rules.values()}
+    assert set(CHECKS) <= used, f"checks no rule uses: {set(CHECKS) - used}"
+    for r in rules.values():
+        assert r.id in registry.ENGINE_RULES or r.check in CHECKS
+
+
+def test_docs_pages_are_generated_and_fresh():
+    """Fails when a page is missing or stale: run `xfedlint rules --write-docs docs/rules`."""
+    rules = registry.load_rules()
+    stale = []
+    for r in rules.values():
+        page = ROOT / "docs" / "rules" / f"{r.id}.md"
+        if not page.exists() or page.read_text(encoding="utf-8") != docsgen.markdown(r):
+            stale.append(r.id)
+    assert not stale, f"missing or stale docs pages (run `xfedlint rules --write-docs docs/rules`): {stale}"
+    pages = {p.stem for p in (ROOT / "docs" / "rules").glob("*.md")}
+    assert pages == set(rules), f"pages without a rule: {pages - set(rules)}"
+
+
+def test_docs_have_the_fixed_sections():
+    for r in registry.load_rules().values():
+        page = docsgen.markdown(r)
+        for title in ("## What it does", "## Why is this bad?", "## Example", "## Use instead", "## References"):
+            assert title in page, (r.id, title)

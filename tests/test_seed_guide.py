@@ -1,0 +1,58 @@
+"""The first acceptance test: the seed guide's own configurations (examples/seed-guide).
+
+Every anti-pattern the guide names is reported at its exact line and column, and nothing is reported on
+the scenarios the guide gets right or on its "GOOD" variants.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from xfedlint import api
+
+SEED = Path(__file__).resolve().parent.parent / "examples" / "seed-guide"
+
+EXPECTED = {
+    # scenario 1.3: startsWith without a delimiter; SA-name-only attribute mapping bound by name;
+    # roles/storage.admin at project level
+    ("1-eks/eks-provider.yaml", 2, 21, "GCP002", "error"),
+    ("1-eks/eks-gcp-sa-iam-policy.json", 5, 9, "GCP020", "error"),
+    ("1-eks/project-iam-policy.json", 7, 15, "GCP019", "warning"),
+    ("1-eks/project-iam-policy.json", 7, 15, "PERM002", "warning"),
+    # scenario 2.1: Storage Blob Data Reader on the whole subscription (a federated managed identity)
+    ("2-aks/role-assignments.json", 14, 14, "AZ012", "warning"),
+    # scenario 2.3: startsWith without a delimiter; TokenCreator to a principalSet; storage.admin
+    ("2-aks/aks-provider.json", 2, 26, "GCP002", "error"),
+    ("2-aks/aks-gcp-sa-iam-policy.json", 5, 9, "GCP012", "warning"),
+    ("2-aks/project-iam-policy.json", 7, 15, "GCP019", "warning"),
+    ("2-aks/project-iam-policy.json", 7, 15, "PERM002", "warning"),
+    # scenario 3.1: storage.admin at project level; scenario 3.3: subscription-wide role
+    ("3-gke/project-iam-policy.json", 7, 15, "GCP019", "warning"),
+    ("3-gke/project-iam-policy.json", 7, 15, "PERM002", "warning"),
+    ("3-gke/role-assignments.json", 14, 14, "AZ012", "warning"),
+    # best practices: each "avoid" example
+    ("best-practices/bad/aws-trust-azure-audience.json", 13, 87, "AWS020", "error"),
+    ("best-practices/bad/aws-trust-wildcard-audience.json", 15, 87, "AWS019", "error"),
+    ("best-practices/bad/legacy-token-pod.yaml", 17, 18, "K8S016", "error"),
+    ("best-practices/bad/legacy-token-pod.yaml", 22, 18, "K8S016", "error"),
+    ("best-practices/bad/legacy-token-pod.yaml", 34, 7, "K8S015", "error"),
+    ("best-practices/bad/project-iam-policy.json", 7, 15, "GCP019", "warning"),
+    ("best-practices/bad/project-iam-policy.json", 7, 15, "PERM002", "warning"),
+    ("best-practices/bad/provider-broad-condition.yaml", 2, 21, "GCP002", "error"),
+    ("best-practices/bad/role-assignments.json", 12, 14, "AZ012", "warning"),
+}
+
+
+def test_seed_guide_findings_are_exactly_the_guides_anti_patterns(monkeypatch):
+    monkeypatch.chdir(SEED)
+    result = api.scan((".",))
+    got = {(f.location.file, f.location.span.line, f.location.span.col, f.rule, f.severity) for f in result.findings}
+    assert got == EXPECTED
+    assert result.problems == []
+    assert result.files_seen == result.files_relevant  # every shipped file is understood
+
+
+def test_good_variants_are_clean(monkeypatch):
+    monkeypatch.chdir(SEED / "best-practices" / "good")
+    result = api.scan((".",))
+    assert result.findings == [] and result.files_seen == 5
