@@ -31,7 +31,8 @@ def run(inventory: Inventory, rules: list[RuleSpec], params: dict | None = None)
             try:
                 hits = list(check.fn(resource, ctx) if resource is not None else check.fn(ctx))
             except Exception as exc:  # a crashing check must never end the run
-                pairs.append((_crash_finding(by_id.get("XF002"), rule, resource, exc), None))
+                if "XF002" in by_id:
+                    pairs.append((_crash_finding(by_id["XF002"], rule, resource, exc), None))
                 continue
             identity = resource.identity if resource is not None else ""
             pairs.extend((_finding(rule, hit, identity, texts), hit.anchor) for hit in hits)
@@ -79,12 +80,12 @@ def _problem_finding(rule: RuleSpec, problem: LoadProblem) -> Finding:
                                               .encode()).hexdigest()[:32])
 
 
-def _crash_finding(xf002: RuleSpec | None, rule: RuleSpec, resource, exc: Exception) -> Finding:
+def _crash_finding(xf002: RuleSpec, rule: RuleSpec, resource, exc: Exception) -> Finding:
     frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
     where = f" ({frame.filename.rsplit('/', 1)[-1]}:{frame.lineno})" if frame else ""
     what = resource.label if resource is not None else "the inventory"
     location = resource.src.loc() if resource is not None else Location("", WHOLE_FILE)
-    return Finding(rule="XF002", name=xf002.name if xf002 else "internal-error", severity="error",
+    return Finding(rule=xf002.id, name=xf002.name, severity=xf002.severity,
                    message=f"rule {rule.id} crashed on {what}: {type(exc).__name__}: {exc}{where}; "
                            f"the run went on without it. Please report this.",
                    location=location, resource=resource.identity if resource is not None else "",

@@ -94,8 +94,11 @@ def _sub_pattern_risk(value: str) -> tuple[str, str] | None:
     if value[:1] in "*?":
         return "error", "subjects that merely end the same way, from any owner"
     sa = "system:serviceaccount:"
-    if sa.startswith(value.split("*")[0].split("?")[0]):
-        return "error", "every service account in the cluster"
+    literal = value.split("*")[0].split("?")[0]
+    if sa.startswith(literal):
+        if literal == sa or value.startswith(sa):
+            return "error", "every service account in every namespace of the cluster"
+        return "error", f"every subject starting with `{literal}`, every service account of the cluster included"
     if value.startswith(sa):
         rest = value[len(sa):]
         ns, sep, name = rest.partition(":")
@@ -110,6 +113,8 @@ def _sub_pattern_risk(value: str) -> tuple[str, str] | None:
     if value.startswith("repo:"):
         rest = value[len("repo:"):]
         org, sep, after = rest.partition("/")
+        if org.strip("*?") == "":
+            return "error", "every repository of every owner on the platform"
         if aws_policy.has_wildcard(org) or not sep:
             return "error", (f"repositories of other owners (`repo:{org.rstrip('*?')}` followed by anything, e.g. "
                              f"`{org.rstrip('*?')}-evil`)")
@@ -159,10 +164,11 @@ def aud_wrong_target(role: AwsRole, ctx: CheckContext) -> Iterator[Hit]:
             if c.operator.negated or c.operator.base not in aws_policy.STRING_MATCHERS:
                 continue
             for v in c.values:
-                if v.text in expected or (c.operator.globbing and aws_policy.has_wildcard(v.text)):
+                ignore_case = c.operator.base == "StringEqualsIgnoreCase"
+                if v.text in expected or (ignore_case and v.text.lower() in {e.lower() for e in expected}):
                     continue
-                if c.operator.base == "StringEquals" and aws_policy.has_wildcard(v.text):
-                    continue  # a literal wildcard never matches: AWS005's finding
+                if aws_policy.has_wildcard(v.text):
+                    continue  # under StringLike: AWS019; under StringEquals*: a literal that never matches (AWS005)
                 cloud = audience_cloud(v.text)
                 if cloud in ("azure", "gcp"):
                     other = "GCP" if cloud == "gcp" else "Azure"

@@ -52,9 +52,9 @@ def privileged_role_broad_scope(a: AzureRoleAssignment, ctx: CheckContext) -> It
     if role is None or level not in ("root", "management-group", "subscription", "resource-group"):
         return
     status = federation_status(a, ctx.inventory)
-    if status == "not-federated":
+    if status == "not-federated" or (status == "unknown" and level == "resource-group"):
         return
-    severity = "warning" if level == "resource-group" else "error"
+    severity = "error" if status == "federated" and level != "resource-group" else "warning"
     yield Hit(f"`{role}` is assigned to {describe_status(status)} (principal {a.principal_id}) at "
               f"{level} scope `{a.scope}`: whoever can present a matching token controls everything there",
               _scope_loc(a), severity=severity, anchor=a.identity)

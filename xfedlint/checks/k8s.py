@@ -47,15 +47,11 @@ def projected_token_no_audience(w: Workload, ctx: CheckContext) -> Iterator[Hit]
             yield Hit(f"serviceAccountToken in volume {t.volume!r} has no `audience`, so its `aud` is the API "
                       f"server; container {u.container!r} gives it to {CLOUD_NAMES[u.cloud]} through `{u.variable}` "
                       f"({u.path}), where it will be rejected, and the file is a token kube-apiserver accepts",
-                      where, related=tuple(related(_use_loc(w, u), f"{u.variable} reads this token") for u in readers),
+                      where, related=tuple(related(u.where, f"{u.variable} reads this token") for u in readers),
                       severity="error")
         else:
             yield Hit(f"serviceAccountToken in volume {t.volume!r} has no `audience`: the token is minted for the "
                       f"API server; set the audience of the service that will receive it", where, severity="note")
-
-
-def _use_loc(w: Workload, u: k8s_tokens.TokenUse):
-    return u.via.src.loc(*u.env_rel) if u.via is not None else w.src.loc(*u.env_rel)
 
 
 def legacy_sa_token_secret(s: Secret, ctx: CheckContext) -> Iterator[Hit]:
@@ -76,7 +72,7 @@ def legacy_sa_token_secret(s: Secret, ctx: CheckContext) -> Iterator[Hit]:
         yield Hit(f"secret {s.namespace}/{s.name} is a legacy `{s.type}`{who}: a non-expiring token whose audience "
                   f"is the API server, and {w.label} gives it to {CLOUD_NAMES[u.cloud]} through `{u.variable}`; "
                   f"federation cannot use it", s.src.loc("type"),
-                  related=tuple(related(_use_loc(w2, u2), f"{u2.variable} in {w2.label} reads this secret")
+                  related=tuple(related(u2.where, f"{u2.variable} in {w2.label} reads this secret")
                                 for w2, u2 in readers), severity="error")
     else:
         yield Hit(f"secret {s.namespace}/{s.name} is a legacy `{s.type}`{who}: a non-expiring token credential; "
@@ -90,18 +86,18 @@ def token_file_is_default_sa_token(res: Workload | GcpExternalAccount, ctx: Chec
         return
     w = res
     for u in k8s_tokens.token_uses(w, ctx.inventory):
-        if u.via is not None:
-            continue  # judged on the credential configuration itself
-        if u.target.kind == "default-token":
+        if u.target.kind == "default-token" and w.pod_spec.get("automountServiceAccountToken") is not False:
+            if u.via is not None:
+                continue  # judged on the credential configuration itself, wherever it is used
             yield Hit(f"`{u.variable}={u.path}` in container {u.container!r} of {w.label} points at the auto-mounted "
                       f"service-account token, whose audience is the API server: federation rejects it, and a cloud "
-                      f"set up to accept it would accept every pod's default token", w.src.loc(*u.env_rel))
+                      f"set up to accept it would accept every pod's default token", u.where)
         else:
             secret = k8s_tokens.legacy_token_secret(w, u.target, ctx.inventory)
             if secret is not None:
                 yield Hit(f"`{u.variable}={u.path}` in container {u.container!r} of {w.label} reads the legacy token "
                           f"secret {secret.namespace}/{secret.name} (`{secret.type}`): a non-expiring API-server token "
-                          f"that federation cannot use", w.src.loc(*u.env_rel),
+                          f"that federation cannot use", u.where,
                           related=(related(secret.src.loc("type"), "the legacy token secret"),))
 
 

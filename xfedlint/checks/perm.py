@@ -9,7 +9,7 @@ from xfedlint.checks.base import CheckContext, Hit
 from xfedlint.model.resources import GcpIamPolicy
 from xfedlint.semantics.gcp_iam import member_kind
 
-_ADMIN_ROLE = re.compile(r"^roles/.*[Aa]dmin$")
+_ADMIN_ROLE = re.compile(r"^roles/.*[Aa]dmin")
 BASIC_ROLES = ("roles/owner", "roles/editor")
 
 

@@ -18,7 +18,8 @@ from xfedlint.model.location import Location, Span, pointer
 # Order matters only for shapes that could be read two ways; Kubernetes objects are the most specific.
 FAMILIES = (k8s.from_document, aws.from_document, azure.from_document, gcp.from_document)
 
-_GO_TEMPLATE_LINE = re.compile(r"^[ \t]*\{\{", re.M)
+# A Go/Helm template action where YAML expects a node: at a line start, after `key:` or after `- `.
+_GO_TEMPLATE_LINE = re.compile(r"(?:^[ \t]*|:[ \t]+|^[ \t]*-[ \t]+)(\{\{)", re.M)
 _PLACEHOLDER = re.compile(r"\$\{[^}]*\}|%[A-Z][A-Z0-9_]*%|\{\{[^}]*\}\}|<[A-Z][A-Z0-9_ -]*>")
 
 
@@ -48,8 +49,9 @@ def load_text(text: str, ctx: LoadContext, inv: Inventory) -> list[LoadProblem]:
     problems: list[LoadProblem] = []
     m = _GO_TEMPLATE_LINE.search(text)
     if m:
-        line = text.count("\n", 0, m.start()) + 1
-        col = m.end() - m.start() - 1
+        start = m.start(1)
+        line = text.count("\n", 0, start) + 1
+        col = start - (text.rfind("\n", 0, start) + 1) + 1
         return [LoadProblem(Location(ctx.file, Span(line, col, line, col + 2)),
                             "Go/Helm template (`{{ ... }}`): render it first (e.g. `helm template`) and scan the output",
                             "template")]

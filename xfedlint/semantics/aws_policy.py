@@ -172,6 +172,23 @@ def _strings(value, path: tuple) -> list[Value]:
     return [Value(str(value).lower() if isinstance(value, bool) else str(value), path)]
 
 
+_PLACEHOLDER = re.compile(r"\$\{[^}]*\}|<[A-Za-z_][A-Za-z0-9_ -]*>|%[A-Z_]+%")
+_IDENTITY_CLAIMS = ("sub", "aud", "amr")
+
+
+def is_placeholder(text: str) -> bool:
+    """A value left unrendered by a template (`${var}`, `<ACCOUNT_ID>`, `%VAR%`)."""
+    return bool(_PLACEHOLDER.search(text))
+
+
+def _issuer_of_key(key: str) -> str | None:
+    """`token.actions.githubusercontent.com:sub` -> `token.actions.githubusercontent.com`."""
+    host, sep, claim = key.rpartition(":")
+    if sep and claim.lower() in _IDENTITY_CLAIMS and ("." in host or "/" in host) and not is_placeholder(host):
+        return host
+    return None
+
+
 def statements(policy: AwsPolicyDocument) -> list[Statement]:
     raw = policy.src.get("Statement")
     items = [(raw, ("Statement",))] if isinstance(raw, dict) else [
@@ -193,6 +210,9 @@ def _statement(src: Src, st: dict) -> Statement:
                     m = _OIDC_PROVIDER.match(v.text)
                     if m:
                         federated.append(FederatedPrincipal(v.text, m.group(1) or None, m.group(2), v.loc_path))
+    placeholder_federated = [v for v in _strings((principal or {}).get("Federated") if isinstance(principal, dict)
+                                                 else None, ("Principal", "Federated"))
+                             if is_placeholder(v.text) and not _OIDC_PROVIDER.match(v.text)]
     action_key = "NotAction" if "NotAction" in st else "Action"
     actions = tuple(v.text.lower() for v in _strings(st.get(action_key), (action_key,)))
     constraints = []
@@ -205,6 +225,11 @@ def _statement(src: Src, st: dict) -> Statement:
             for key, value in block.items():
                 path = ("Condition", op, key)
                 constraints.append(Constraint(operator, str(key), tuple(_strings(value, path)), path))
+    if placeholder_federated:
+        # `"Federated": "${provider_arn}"` in a template: the condition keys still name the issuer.
+        for host in sorted({h for c in constraints if (h := _issuer_of_key(c.key))}):
+            federated.append(FederatedPrincipal(placeholder_federated[0].text, None, host,
+                                                placeholder_federated[0].loc_path))
     return Statement(src=src, effect=str(st.get("Effect", "")), federated=tuple(federated),
                      principal_star=principal_star, not_principal=not_principal, actions=actions,
                      not_action=action_key == "NotAction", constraints=tuple(constraints))

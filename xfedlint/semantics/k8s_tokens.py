@@ -10,8 +10,12 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 
+import base64
+import binascii
+
 from xfedlint.model.inventory import Inventory
-from xfedlint.model.resources import GcpExternalAccount, Secret, Workload
+from xfedlint.model.location import Location
+from xfedlint.model.resources import ConfigMap, GcpExternalAccount, Secret, Workload
 from xfedlint.semantics.issuers import K8S_SA_TOKEN_DIR
 
 TOKEN_ENV = {"AWS_WEB_IDENTITY_TOKEN_FILE": "aws", "AZURE_FEDERATED_TOKEN_FILE": "azure"}
@@ -49,7 +53,7 @@ class TokenUse:
     variable: str  # the env var (or "credential_source.file")
     path: str
     container: str
-    env_rel: tuple  # where the path is written, relative to the workload's Src (or to the config's)
+    where: Location  # where the path is written: the env entry, a ConfigMap key, or the credential file
     target: Target
     via: GcpExternalAccount | None = None  # for GCP: the credential configuration that names the file
 
@@ -141,22 +145,76 @@ def _key_for(obj: dict, rel: str) -> str:
     return rel
 
 
+def environment(w: Workload, container: dict, crel: tuple, inventory: Inventory) -> dict[str, tuple[str, Location]]:
+    """The container's environment as far as the manifests tell: name -> (value, where it is written).
+
+    `envFrom` (ConfigMaps and Secrets, with `prefix`) first, then `env` in order, a later entry winning;
+    `valueFrom` ConfigMap and Secret keys are read from the scanned objects of the same namespace.
+    """
+    values: dict[str, tuple[str, Location]] = {}
+    for i, src in enumerate(container.get("envFrom") or []):
+        if not isinstance(src, dict):
+            continue
+        prefix = str(src.get("prefix") or "")
+        for kind in ("configMapRef", "secretRef"):
+            ref = src.get(kind)
+            if isinstance(ref, dict) and ref.get("name"):
+                obj = _object(inventory, ConfigMap if kind == "configMapRef" else Secret, w.namespace, ref["name"])
+                for key, (value, where) in _entries(obj).items():
+                    values[prefix + key] = (value, where)
+    for i, e in enumerate(container.get("env") or []):
+        if not (isinstance(e, dict) and isinstance(e.get("name"), str)):
+            continue
+        if isinstance(e.get("value"), str):
+            values[e["name"]] = (e["value"], w.src.loc(*crel, "env", i, "value"))
+            continue
+        ref = e.get("valueFrom") if isinstance(e.get("valueFrom"), dict) else {}
+        for kind, cls in (("configMapKeyRef", ConfigMap), ("secretKeyRef", Secret)):
+            sel = ref.get(kind)
+            if isinstance(sel, dict) and sel.get("name") and sel.get("key"):
+                entry = _entries(_object(inventory, cls, w.namespace, sel["name"])).get(str(sel["key"]))
+                if entry is not None:
+                    values[e["name"]] = entry
+                else:
+                    values.pop(e["name"], None)  # set from an object not scanned: value unknown
+    return values
+
+
+def _object(inventory: Inventory, cls: type, namespace: str, name: str):
+    return next((o for o in inventory.of(cls) if o.namespace == namespace and o.name == name), None)
+
+
+def _entries(obj) -> dict[str, tuple[str, Location]]:
+    """The string entries of a ConfigMap (`data`) or Secret (`stringData`, base64 `data`)."""
+    out: dict[str, tuple[str, Location]] = {}
+    if obj is None:
+        return out
+    for section in ("data", "stringData"):
+        entries = obj.src.get(section)
+        if not isinstance(entries, dict):
+            continue
+        for key, value in entries.items():
+            if not isinstance(value, str):
+                continue
+            if isinstance(obj, Secret) and section == "data":
+                try:
+                    value = base64.b64decode(value, validate=True).decode("utf-8")
+                except (binascii.Error, ValueError):
+                    continue
+            out[str(key)] = (value, obj.src.loc(section, key))
+    return out
+
+
 def token_uses(w: Workload, inventory: Inventory) -> list[TokenUse]:
     """Every token file a container of `w` gives to a cloud SDK, resolved to what it really is."""
     uses: list[TokenUse] = []
     for crel, c in containers(w):
-        env = c.get("env")
-        if not isinstance(env, list):
-            continue
-        values = {}
-        for i, e in enumerate(env):
-            if isinstance(e, dict) and isinstance(e.get("name"), str) and isinstance(e.get("value"), str):
-                values[e["name"]] = (e["value"], crel + ("env", i, "value"))  # a later entry wins
+        values = environment(w, c, crel, inventory)
         cname = str(c.get("name", ""))
         for var, cloud in TOKEN_ENV.items():
             if var in values:
-                path, rel = values[var]
-                uses.append(TokenUse(cloud, var, path, cname, rel, resolve(w, c, path)))
+                path, where = values[var]
+                uses.append(TokenUse(cloud, var, path, cname, where, resolve(w, c, path)))
         if "GOOGLE_APPLICATION_CREDENTIALS" in values:
             cfg_path, _ = values["GOOGLE_APPLICATION_CREDENTIALS"]
             config = external_account_for(w, c, cfg_path, inventory)
@@ -164,7 +222,8 @@ def token_uses(w: Workload, inventory: Inventory) -> list[TokenUse]:
                 source = config.data.get("credential_source")
                 if isinstance(source, dict) and isinstance(source.get("file"), str):
                     uses.append(TokenUse("gcp", "credential_source.file", source["file"], cname,
-                                         ("credential_source", "file"), resolve(w, c, source["file"]), via=config))
+                                         config.src.loc("credential_source", "file"),
+                                         resolve(w, c, source["file"]), via=config))
     return uses
 
 
