@@ -110,3 +110,19 @@ def test_python_dash_m_entry_point():
 
     proc = subprocess.run([sys.executable, "-m", "xfedlint", "--version"], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0 and "xfedlint" in proc.stdout
+
+
+def test_exit_70_on_internal_error(monkeypatch, capsys):
+    import sys as _sys
+
+    from xfedlint import api, cli
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(api, "scan", broken)
+    monkeypatch.setattr(_sys, "argv", ["xfedlint", "scan", "."])
+    with pytest.raises(SystemExit) as exc:
+        cli.main()
+    assert exc.value.code == 70
+    assert "internal error (a bug)" in capsys.readouterr().err

@@ -9,9 +9,21 @@ import pytest
 
 from xfedlint.loaders import load_files
 from xfedlint.loaders.files import discover
-from xfedlint.model.resources import (AwsOidcProvider, AwsPolicyDocument, AwsRole, AzureFederatedCredential,
-                                      AzureManagedIdentity, AzureRoleAssignment, ConfigMap, GcpExternalAccount,
-                                      GcpIamPolicy, GcpProvider, Secret, ServiceAccount, Workload)
+from xfedlint.model.resources import (
+    AwsOidcProvider,
+    AwsPolicyDocument,
+    AwsRole,
+    AzureFederatedCredential,
+    AzureManagedIdentity,
+    AzureRoleAssignment,
+    ConfigMap,
+    GcpExternalAccount,
+    GcpIamPolicy,
+    GcpProvider,
+    Secret,
+    ServiceAccount,
+    Workload,
+)
 
 TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
     "Federated": "arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC"},
@@ -155,3 +167,24 @@ def test_unused_imports_are_real_types():
     assert all(isinstance(t, type) for t in (AwsOidcProvider, AwsPolicyDocument, AzureFederatedCredential,
                                               AzureManagedIdentity, AzureRoleAssignment, GcpIamPolicy, GcpProvider,
                                               Secret, Workload))
+
+
+def test_valid_json_that_yaml_cannot_read_falls_back_to_json(tmp_path):
+    # libyaml limits implicit keys to 1024 characters; JSON has no such limit
+    key = "k" * 1100
+    inv = _load(tmp_path, "long.json", json.dumps({"Version": "2012-10-17", key: 1, "Statement": TRUST["Statement"]}))
+    assert inv.problems == []
+    assert len(inv.of(AwsRole)) == 1
+    loc = inv.of(AwsRole)[0].trust.src.loc("Statement", 0)
+    assert loc.pointer == "/Statement/0" and loc.span.line == 1  # pointer-only: the position is the file start
+
+
+def test_standard_input(tmp_path, monkeypatch):
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(json.dumps(TRUST).encode())))
+    files, missing = discover(("-",))
+    inv = load_files(files)
+    assert [f.display for f in files] == ["<stdin>"] and not missing
+    assert len(inv.of(AwsRole)) == 1

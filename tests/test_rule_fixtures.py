@@ -51,7 +51,7 @@ def test_rule_case(rule_id: str, case: Path, monkeypatch):
         assert want, "a fail case must expect at least one finding"
     assert len(got) == len(want), [(f.rule, f.location.file, f.location.span.line, f.location.span.col, f.message)
                                    for f in got]
-    for f, w in zip(got, sorted(want, key=lambda w: (w["file"], w["line"], w["column"], w["rule"]))):
+    for f, w in zip(got, sorted(want, key=lambda w: (w["file"], w["line"], w["column"], w["rule"])), strict=True):
         s = f.location.span
         actual = {"rule": f.rule, "file": f.location.file, "line": s.line, "column": s.col,
                   "severity": f.severity}

@@ -49,7 +49,7 @@ def _finding(rule: RuleSpec, hit: Hit, identity: str, texts: dict) -> Finding:
         raise AssertionError(f"{rule.id}: a check reported severity {severity!r}, not declared in {rule.source}")
     return Finding(rule=rule.id, name=rule.name, severity=severity, message=hit.message, location=hit.location,
                    related=hit.related, resource=identity,
-                   fingerprint=fingerprint(rule.id, identity, hit.location, texts))
+                   fingerprint=fingerprint(rule.id, identity, hit.location, texts), sensitive=hit.sensitive)
 
 
 def fingerprint(rule_id: str, identity: str, location, texts: dict) -> str:

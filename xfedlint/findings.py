@@ -33,6 +33,7 @@ class Finding:
     resource: str = ""  # stable identity of the resource at fault (ARN, kind/ns/name, ...)
     fingerprint: str = ""
     suppression: Suppression | None = None
+    sensitive: bool = False  # the located value is a secret; excerpts mask it
 
     @property
     def suppressed(self) -> bool:

@@ -2,8 +2,16 @@
 
 from xfedlint.checks import aws, azure, gcp, k8s, perm
 from xfedlint.checks.base import Check
-from xfedlint.model.resources import (AwsRole, AzureFederatedCredential, AzureRoleAssignment, GcpExternalAccount,
-                                      GcpIamPolicy, GcpProvider, Secret, Workload)
+from xfedlint.model.resources import (
+                                      AwsRole,
+                                      AzureFederatedCredential,
+                                      AzureRoleAssignment,
+                                      GcpExternalAccount,
+                                      GcpIamPolicy,
+                                      GcpProvider,
+                                      Secret,
+                                      Workload,
+)
 
 CHECKS: dict[str, Check] = {
     "k8s.projected_token_expiry_invalid": Check(k8s.projected_token_expiry_invalid, Workload),

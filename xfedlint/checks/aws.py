@@ -9,7 +9,12 @@ from xfedlint.model.location import pointer
 from xfedlint.model.resources import AwsOidcProvider, AwsRole
 from xfedlint.semantics import aws_policy
 from xfedlint.semantics.aws_policy import Constraint, FederatedPrincipal, Statement
-from xfedlint.semantics.issuers import AWS_STS_AUDIENCES, audience_cloud, is_kubernetes_issuer, is_multi_tenant
+from xfedlint.semantics.issuers import (
+    AWS_STS_AUDIENCES,
+    audience_cloud,
+    is_kubernetes_issuer,
+    is_multi_tenant,
+)
 
 # GitHub's STS claim keys (2026) that scope a trust as well as `sub` does (rules.md AWS001).
 GITHUB_SCOPING_CLAIMS = ("repository", "repository_id", "job_workflow_ref", "workflow", "ref", "environment",
@@ -129,31 +134,32 @@ def _sub_pattern_risk(value: str) -> tuple[str, str] | None:
     return None
 
 
+def _admitted_patterns(role: AwsRole, claim: str):
+    """(statement, principal, constraint, value) for every value a positive `StringLike` admits on `claim`."""
+    for st, fp in _trusts(role):
+        for c in st.on_claim(fp.host, claim):
+            if c.operator.globbing and not c.operator.negated:
+                for v in c.values:
+                    yield st, fp, c, v
+
+
 def sub_overbroad_pattern(role: AwsRole, ctx: CheckContext) -> Iterator[Hit]:
     """AWS004: `StringLike` subject patterns that admit more than one workload."""
-    for st, fp in _trusts(role):
-        for c in st.on_claim(fp.host, "sub"):
-            if not c.operator.globbing or c.operator.negated:
-                continue
-            for v in c.values:
-                risk = _sub_pattern_risk(v.text)
-                if risk:
-                    severity, what = risk
-                    yield Hit(f"`{c.operator.raw}` on `{c.key}` admits `{v.text}`: {what}",
-                              st.loc(v.loc_path), severity=severity, anchor=_anchor(role, st, fp, "sub"))
+    for st, fp, c, v in _admitted_patterns(role, "sub"):
+        risk = _sub_pattern_risk(v.text)
+        if risk:
+            severity, what = risk
+            yield Hit(f"`{c.operator.raw}` on `{c.key}` admits `{v.text}`: {what}",
+                      st.loc(v.loc_path), severity=severity, anchor=_anchor(role, st, fp, "sub"))
 
 
 def aud_wildcard(role: AwsRole, ctx: CheckContext) -> Iterator[Hit]:
     """AWS019: a wildcard audience under `StringLike`: any audience is accepted."""
-    for st, fp in _trusts(role):
-        for c in st.on_claim(fp.host, "aud"):
-            if not c.operator.globbing or c.operator.negated:
-                continue
-            for v in c.values:
-                if aws_policy.has_wildcard(v.text):
-                    yield Hit(f"`{c.operator.raw}` on `{c.key}` admits `{v.text}`: tokens minted for any audience "
-                              f"of this issuer are accepted; pin `sts.amazonaws.com` with `StringEquals`",
-                              st.loc(v.loc_path), anchor=_anchor(role, st, fp, "aud"))
+    for st, fp, c, v in _admitted_patterns(role, "aud"):
+        if aws_policy.has_wildcard(v.text):
+            yield Hit(f"`{c.operator.raw}` on `{c.key}` admits `{v.text}`: tokens minted for any audience "
+                      f"of this issuer are accepted; pin `sts.amazonaws.com` with `StringEquals`",
+                      st.loc(v.loc_path), anchor=_anchor(role, st, fp, "aud"))
 
 
 def aud_wrong_target(role: AwsRole, ctx: CheckContext) -> Iterator[Hit]:

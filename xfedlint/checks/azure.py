@@ -6,7 +6,11 @@ from typing import Iterator
 
 from xfedlint.checks.base import CheckContext, Hit
 from xfedlint.model.resources import AzureFederatedCredential, AzureRoleAssignment
-from xfedlint.semantics.azure_scope import describe_status, federation_status, scope_level
+from xfedlint.semantics.azure_scope import (
+    describe_status,
+    federation_status,
+    scope_level,
+)
 from xfedlint.semantics.issuers import AZURE_AUDIENCES
 
 

@@ -12,9 +12,9 @@ from typing import Any, Callable, Iterable
 
 from xfedlint.findings import Related
 from xfedlint.loaders._positions import embedded_offsets
+from xfedlint.model.document import Src
 from xfedlint.model.inventory import Inventory
 from xfedlint.model.location import Location, Span
-from xfedlint.model.document import Src
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ class Hit:
     related: tuple = ()  # Related
     severity: str | None = None  # only where the rule's YAML lists several severities
     anchor: str | None = None  # what the hit is about, so a more specific rule can supersede it
+    sensitive: bool = False  # the value at the location is a secret: reports must never show it
 
 
 @dataclass(frozen=True)

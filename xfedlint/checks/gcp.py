@@ -8,8 +8,14 @@ from xfedlint.checks.base import CheckContext, Hit, related
 from xfedlint.model.resources import GcpIamPolicy, GcpProvider
 from xfedlint.semantics import cel
 from xfedlint.semantics.cel_weakness import is_trivially_true, weaknesses
-from xfedlint.semantics.gcp_iam import (DEFAULT_RESOURCE_SCOPED_ROLES, attribute_set, is_federated, member_kind,
-                                        parse_principal, role_matches)
+from xfedlint.semantics.gcp_iam import (
+    DEFAULT_RESOURCE_SCOPED_ROLES,
+    attribute_set,
+    is_federated,
+    parse_principal,
+    reachable_grants,
+    role_matches,
+)
 from xfedlint.semantics.issuers import is_kubernetes_issuer, is_multi_tenant
 
 TOKEN_CREATOR = "roles/iam.serviceAccountTokenCreator"
@@ -98,18 +104,10 @@ def project_level_resource_role(policy: GcpIamPolicy, ctx: CheckContext) -> Iter
     if policy.level not in PROJECT_LEVELS:
         return
     roles = tuple(ctx.param("resource_scoped_roles", DEFAULT_RESOURCE_SCOPED_ROLES))
-    for b in policy.bindings:
-        if not role_matches(b.role, roles):
-            continue
-        for m, j in b.members:
-            kind = member_kind(m)
-            if kind == "other":
-                continue
-            who = (f"federated `{m}`" if kind in ("federated", "gke")
-                   else f"`{m}`, a service account that federated workloads may impersonate")
-            yield Hit(f"`{b.role}` is granted at {policy.level} level to {who}: it covers every bucket, secret or "
-                      f"topic of the {policy.level}; grant it on the one resource instead (bucket-level IAM)"
-                      f"{_level_note(policy)}", policy.loc("bindings", b.index, "role"))
+    for b, _m, _j, who in reachable_grants(policy, lambda role: role_matches(role, roles)):
+        yield Hit(f"`{b.role}` is granted at {policy.level} level to {who}: it covers every bucket, secret or "
+                  f"topic of the {policy.level}; grant it on the one resource instead (bucket-level IAM)"
+                  f"{_level_note(policy)}", policy.loc("bindings", b.index, "role"))
 
 
 def _unique_mapping(expr: str) -> bool | None:

@@ -9,6 +9,7 @@ with pointer-only positions.
 from __future__ import annotations
 
 import json
+
 import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 

@@ -11,7 +11,12 @@ import urllib.parse
 from xfedlint.loaders.base import LoadContext, ShapeError, type_name
 from xfedlint.loaders.embedded import parse_embedded
 from xfedlint.model.document import SourceDoc, Src
-from xfedlint.model.resources import AwsOidcProvider, AwsPolicyDocument, AwsRole, Resource
+from xfedlint.model.resources import (
+    AwsOidcProvider,
+    AwsPolicyDocument,
+    AwsRole,
+    Resource,
+)
 
 
 def is_policy_document(data) -> bool:

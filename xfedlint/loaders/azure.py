@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from xfedlint.loaders.base import LoadContext, ShapeError, type_name
 from xfedlint.model.document import SourceDoc, Src
-from xfedlint.model.resources import AzureFederatedCredential, AzureManagedIdentity, AzureRoleAssignment, Resource
+from xfedlint.model.resources import (
+    AzureFederatedCredential,
+    AzureManagedIdentity,
+    AzureRoleAssignment,
+    Resource,
+)
 
 UAMI_TYPE = "microsoft.managedidentity/userassignedidentities"
 

@@ -15,6 +15,7 @@ SCAN_SUFFIXES = (".yaml", ".yml", ".json")
 TEMPLATE_SUFFIXES = (".tpl", ".tmpl", ".template")
 SKIP_DIRS = {".git", "node_modules", ".terraform", "__pycache__"}
 DEFAULT_SIZE_CAP = 10 * 1024 * 1024
+FIRST_CHARACTER = Span.point(1, 1)  # where a problem with the whole file is reported
 STDIN = "-"
 
 
@@ -74,7 +75,7 @@ def discover(paths: tuple[str, ...], excludes: tuple[str, ...] = ()) -> tuple[li
     return sorted(found.values(), key=lambda f: f.display), missing
 
 
-def _problem(f: InputFile, message: str, reason: str, span: Span = Span(1, 1, 1, 1)) -> LoadProblem:
+def _problem(f: InputFile, message: str, reason: str, span: Span = FIRST_CHARACTER) -> LoadProblem:
     return LoadProblem(Location(f.display, span), message, reason)
 
 

@@ -9,7 +9,13 @@ import re
 
 from xfedlint.loaders.base import LoadContext, ShapeError, type_name
 from xfedlint.model.document import SourceDoc, Src
-from xfedlint.model.resources import GcpBinding, GcpExternalAccount, GcpIamPolicy, GcpProvider, Resource
+from xfedlint.model.resources import (
+    GcpBinding,
+    GcpExternalAccount,
+    GcpIamPolicy,
+    GcpProvider,
+    Resource,
+)
 
 _PROVIDER_KINDS = ("oidc", "aws", "saml", "x509")
 

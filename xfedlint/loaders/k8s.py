@@ -11,11 +11,17 @@ import base64
 import binascii
 from typing import Iterator
 
-from xfedlint.loaders.embedded import parse_embedded
 from xfedlint.loaders.base import LoadContext, ShapeError, mapping_at, type_name
+from xfedlint.loaders.embedded import parse_embedded
 from xfedlint.model.document import SourceDoc, Src
-from xfedlint.model.resources import (ConfigMap, GcpExternalAccount, Resource, Secret, ServiceAccount,
-                                      Workload)
+from xfedlint.model.resources import (
+    ConfigMap,
+    GcpExternalAccount,
+    Resource,
+    Secret,
+    ServiceAccount,
+    Workload,
+)
 
 # kind -> (path of the pod template's metadata, path of the pod spec)
 POD_TEMPLATES = {

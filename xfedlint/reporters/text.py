@@ -17,7 +17,8 @@ _STYLE = {"error": "bold red", "warning": "yellow", "note": "cyan"}
 _SECRET_PATTERNS = (
     re.compile(r"((?:AKIA|ASIA)[A-Z0-9]{16})"),
     re.compile(r"(-----BEGIN [A-Z ]*PRIVATE KEY-----.*)"),
-    re.compile(r"""((?:secret|password|private_key|client_secret|token)["']?\s*[:=]\s*["']?)([^"'\s,}]{6,})""", re.I),
+    re.compile(r"""([\w.-]*(?:secret|passw(?:or)?d|private_?key|access_?key)[\w.-]*["']?\s*[:=]\s*["']?)"""
+               r"""([^"'\s,}]{6,})""", re.I),
 )
 
 
@@ -37,6 +38,9 @@ def _excerpt(f: Finding, sources: dict) -> list[list[Segment]]:
     if not (0 < span.line <= len(lines)):
         return []
     raw = lines[span.line - 1].replace("\t", " ")
+    if f.sensitive:  # the value at fault is itself a secret: mask it whatever it looks like
+        end = span.end_col if span.end_line == span.line else len(raw) + 1
+        raw = raw[:span.col - 1] + "*" * max(4, min(8, end - span.col)) + raw[end - 1:]
     shown = redact(raw)
     if len(shown) > 160:
         start = max(0, span.col - 60)
@@ -113,7 +117,7 @@ def render(result: RunResult, out: IO[str], fixes: dict, color: bool) -> None:
     from rich.console import Console
     from rich.text import Text
 
-    console = Console(file=out, highlight=False, soft_wrap=True)
+    console = Console(file=out, highlight=False, soft_wrap=True, force_terminal=True)
     for line in lines:
         t = Text()
         for text, style in line:

@@ -5,7 +5,11 @@ from __future__ import annotations
 import re
 
 from xfedlint.model.inventory import Inventory
-from xfedlint.model.resources import AzureFederatedCredential, AzureManagedIdentity, AzureRoleAssignment
+from xfedlint.model.resources import (
+    AzureFederatedCredential,
+    AzureManagedIdentity,
+    AzureRoleAssignment,
+)
 
 _SUBSCRIPTION = re.compile(r"^/subscriptions/[^/]+/?$", re.I)
 _RESOURCE_GROUP = re.compile(r"^/subscriptions/[^/]+/resourcegroups/[^/]+/?$", re.I)

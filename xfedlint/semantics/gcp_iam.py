@@ -24,6 +24,32 @@ def member_kind(member: str) -> str:
     return "other"
 
 
+def grantee(member: str) -> str | None:
+    """How a message names a member that is, or may be acted as by, a federated workload; None otherwise.
+
+    Any `serviceAccount:` member counts: whether federated principals can impersonate it is often not in
+    the inputs, so it is treated as possible (and said so).
+    """
+    kind = member_kind(member)
+    if kind in ("federated", "gke"):
+        return f"federated `{member}`"
+    if kind == "service-account":
+        return f"`{member}`, a service account that federated workloads may impersonate"
+    return None
+
+
+def reachable_grants(policy, roles_wanted):
+    """(binding, member, member index, how to name it) for each binding whose role `roles_wanted(role)`
+    accepts and whose member is federated or a service account."""
+    for b in policy.bindings:
+        if not roles_wanted(b.role):
+            continue
+        for m, j in b.members:
+            who = grantee(m)
+            if who is not None:
+                yield b, m, j, who
+
+
 def is_federated(member: str) -> bool:
     return member_kind(member) in ("federated", "gke")
 

@@ -7,11 +7,10 @@ For each container: the cloud token environment variables (`AWS_WEB_IDENTITY_TOK
 
 from __future__ import annotations
 
-import posixpath
-from dataclasses import dataclass
-
 import base64
 import binascii
+import posixpath
+from dataclasses import dataclass
 
 from xfedlint.model.inventory import Inventory
 from xfedlint.model.location import Location
@@ -152,7 +151,7 @@ def environment(w: Workload, container: dict, crel: tuple, inventory: Inventory)
     `valueFrom` ConfigMap and Secret keys are read from the scanned objects of the same namespace.
     """
     values: dict[str, tuple[str, Location]] = {}
-    for i, src in enumerate(container.get("envFrom") or []):
+    for src in container.get("envFrom") or []:
         if not isinstance(src, dict):
             continue
         prefix = str(src.get("prefix") or "")
