@@ -188,3 +188,12 @@ def test_standard_input(tmp_path, monkeypatch):
     inv = load_files(files)
     assert [f.display for f in files] == ["<stdin>"] and not missing
     assert len(inv.of(AwsRole)) == 1
+
+
+def test_utf16_with_byte_order_mark_is_read(tmp_path):
+    # `az ... > file.json` in Windows PowerShell 5 writes UTF-16LE with a BOM
+    (tmp_path / "ps.json").write_bytes(json.dumps(TRUST, indent=2).encode("utf-16"))
+    files, _ = discover((str(tmp_path),))
+    inv = load_files(files)
+    assert inv.problems == [] and len(inv.of(AwsRole)) == 1
+    assert inv.of(AwsRole)[0].trust.src.loc("Statement", 0, "Action").span.line == 9

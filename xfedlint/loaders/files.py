@@ -101,6 +101,11 @@ def read_text(f: InputFile, size_cap: int = DEFAULT_SIZE_CAP) -> str | LoadProbl
         return _problem(f, f"cannot read file: {exc.strerror or exc}", "unreadable")
     if len(data) > size_cap:
         return _problem(f, f"input is over the {size_cap:,}-byte size cap; not read", "too-large")
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with a byte-order mark: PowerShell's `>` writes it
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            return _problem(f, "UTF-16 text that does not decode; save the file as UTF-8", "encoding")
     nul = data.find(b"\x00", 0, 8192)
     if nul >= 0:
         return _problem(f, "binary file (NUL byte); not a configuration file", "binary", _position_of_byte(data, nul))
