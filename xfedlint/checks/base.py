@@ -27,12 +27,27 @@ class Hit:
     sensitive: bool = False  # the value at the location is a secret: reports must never show it
 
 
-@dataclass(frozen=True)
 class Check:
-    """`fn(resource, ctx)` for each resource of `kind`; `fn(ctx)` once when `kind` is None."""
+    """`fn(resource, ctx)` for each resource of `kind`; `fn(ctx)` once when `kind` is None.
 
-    fn: Callable[..., Iterable[Hit]]
-    kind: type | None = None
+    `fn` may be given as "module:function" so a check's module (and what it imports, such as the CEL
+    parser) loads only when a run has resources for it: a one-file pre-commit run pays for one family.
+    """
+
+    __slots__ = ("_fn", "kind")
+
+    def __init__(self, fn: Callable[..., Iterable[Hit]] | str, kind: type | tuple | None = None) -> None:
+        self._fn = fn
+        self.kind = kind
+
+    @property
+    def fn(self) -> Callable[..., Iterable[Hit]]:
+        if isinstance(self._fn, str):
+            import importlib
+
+            module, _, name = self._fn.partition(":")
+            self._fn = getattr(importlib.import_module(module), name)
+        return self._fn
 
 
 @dataclass

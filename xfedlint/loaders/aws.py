@@ -6,8 +6,6 @@ The raw API returns policy documents URL-encoded (RFC 3986); the CLI decodes the
 
 from __future__ import annotations
 
-import urllib.parse
-
 from xfedlint.loaders.base import LoadContext, ShapeError, type_name
 from xfedlint.loaders.embedded import parse_embedded
 from xfedlint.model.document import SourceDoc, Src
@@ -50,7 +48,12 @@ def _policy(doc: SourceDoc, path: tuple, ctx: LoadContext) -> AwsPolicyDocument:
     """The policy document at `path`: an object, or a (URL-encoded) JSON string parsed in place."""
     value = doc.get(path)
     if isinstance(value, str):
-        text = urllib.parse.unquote(value) if value.lstrip().startswith("%7B") else value
+        if value.lstrip().startswith("%7B"):  # the raw API's RFC 3986 encoding
+            from urllib.parse import unquote
+
+            text = unquote(value)
+        else:
+            text = value
         inner = parse_embedded(doc, path, text, ctx.text, exact=text is value)
         if inner is None or not isinstance(inner.data, dict):
             raise ShapeError("policy document is a string that is not valid JSON", doc, path)
