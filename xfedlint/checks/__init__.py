@@ -4,8 +4,20 @@ Functions are named as "module:function" and imported on first use (see `Check`)
 """
 
 from xfedlint.checks.base import Check
-from xfedlint.model.resources import (AwsRole, AzureFederatedCredential, AzureRoleAssignment, GcpExternalAccount,
-                                      GcpIamPolicy, GcpProvider, Secret, Workload)
+from xfedlint.model.resources import (
+                                      AwsOidcProvider,
+                                      AwsRole,
+                                      AzureFederatedCredential,
+                                      AzureRoleAssignment,
+                                      ConfigMap,
+                                      GcpExternalAccount,
+                                      GcpIamPolicy,
+                                      GcpProvider,
+                                      GcpServiceAccountKey,
+                                      Secret,
+                                      ServiceAccount,
+                                      Workload,
+)
 
 CHECKS: dict[str, Check] = {
     "k8s.projected_token_expiry_invalid": Check("xfedlint.checks.k8s:projected_token_expiry_invalid", Workload),
@@ -26,4 +38,65 @@ CHECKS: dict[str, Check] = {
     "gcp.project_level_resource_role": Check("xfedlint.checks.gcp:project_level_resource_role", GcpIamPolicy),
     "gcp.binding_attribute_not_unique": Check("xfedlint.checks.gcp:binding_attribute_not_unique", GcpIamPolicy),
     "perm.gcp_basic_or_admin": Check("xfedlint.checks.perm:gcp_basic_or_admin", GcpIamPolicy),
+    # Kubernetes manifests
+    "k8s.token_long_lived": Check("xfedlint.checks.k8s:token_long_lived", (Workload, ServiceAccount)),
+    "k8s.eks_token_expiration_annotation": Check("xfedlint.checks.k8s:eks_token_expiration_annotation", ServiceAccount),
+    "k8s.azwi_expiration_out_of_range": Check("xfedlint.checks.k8s:azwi_expiration_out_of_range",
+                                              (ServiceAccount, Workload)),
+    "k8s.identity_annotation_malformed": Check("xfedlint.checks.k8s:identity_annotation_malformed", ServiceAccount),
+    "k8s.default_sa_federated": Check("xfedlint.checks.k8s:default_sa_federated", ServiceAccount),
+    "k8s.multi_cloud_sa": Check("xfedlint.checks.k8s:multi_cloud_sa", ServiceAccount),
+    # AWS trust conditions
+    "aws.condition_key_provider_mismatch": Check("xfedlint.checks.aws:condition_key_provider_mismatch", AwsRole),
+    "aws.stringequals_with_wildcard": Check("xfedlint.checks.aws:stringequals_with_wildcard", AwsRole),
+    "aws.set_operator_on_single_valued_key": Check("xfedlint.checks.aws:set_operator_on_single_valued_key", AwsRole),
+    "aws.ifexists_on_identity_key": Check("xfedlint.checks.aws:ifexists_on_identity_key", AwsRole),
+    "aws.negated_identity_condition": Check("xfedlint.checks.aws:negated_identity_condition", AwsRole),
+    "aws.multitenant_issuer_unscoped": Check("xfedlint.checks.aws:multitenant_issuer_unscoped", AwsRole),
+    "aws.duplicate_condition_key": Check("xfedlint.checks.aws:duplicate_condition_key", AwsRole),
+    "aws.k8s_sub_malformed": Check("xfedlint.checks.aws:k8s_sub_malformed", AwsRole),
+    # AWS trust principals and actions, OIDC providers
+    "aws.trust_principal_wildcard": Check("xfedlint.checks.aws_principals:trust_principal_wildcard", AwsRole),
+    "aws.trust_action_mismatch": Check("xfedlint.checks.aws_principals:trust_action_mismatch", AwsRole),
+    "aws.trust_provider_other_account": Check("xfedlint.checks.aws_principals:trust_provider_other_account", AwsRole),
+    "aws.pod_identity_trust_unscoped": Check("xfedlint.checks.aws_principals:pod_identity_trust_unscoped", AwsRole),
+    "aws.oidc_provider_url_invalid": Check("xfedlint.checks.aws_providers:oidc_provider_url_invalid", AwsOidcProvider),
+    "aws.oidc_provider_multiple_audiences": Check("xfedlint.checks.aws_providers:oidc_provider_multiple_audiences",
+                                                  AwsOidcProvider),
+    "aws.oidc_provider_thumbprint": Check("xfedlint.checks.aws_providers:oidc_provider_thumbprint", AwsOidcProvider),
+    # Azure federated identity credentials and role assignments
+    "azure.fic_issuer_not_https": Check("xfedlint.checks.azure:fic_issuer_not_https", AzureFederatedCredential),
+    "azure.fic_issuer_exact_match": Check("xfedlint.checks.azure:fic_issuer_exact_match", AzureFederatedCredential),
+    "azure.fic_wildcard_in_subject": Check("xfedlint.checks.azure:fic_wildcard_in_subject", AzureFederatedCredential),
+    "azure.fic_subject_case_or_format": Check("xfedlint.checks.azure:fic_subject_case_or_format",
+                                              AzureFederatedCredential),
+    "azure.fic_flexible_expression": Check("xfedlint.checks.azure:fic_flexible_expression", AzureFederatedCredential),
+    "azure.fic_mutable_subject": Check("xfedlint.checks.azure:fic_mutable_subject", AzureFederatedCredential),
+    "azure.fic_limits": Check("xfedlint.checks.azure:fic_limits"),
+    "azure.rbac_admin_without_condition": Check("xfedlint.checks.azure:rbac_admin_without_condition",
+                                                AzureRoleAssignment),
+    # GCP providers, bindings and credential configurations
+    "gcp.cel_references_unmapped_attribute": Check("xfedlint.checks.gcp:cel_references_unmapped_attribute",
+                                                   GcpProvider),
+    "gcp.binding_whole_pool": Check("xfedlint.checks.gcp:binding_whole_pool", GcpIamPolicy),
+    "gcp.binding_attribute_set_broad": Check("xfedlint.checks.gcp:binding_attribute_set_broad", GcpIamPolicy),
+    "gcp.allowed_audiences": Check("xfedlint.checks.gcp:allowed_audiences", GcpProvider),
+    "gcp.issuer_invalid": Check("xfedlint.checks.gcp:issuer_invalid", GcpProvider),
+    "gcp.mutable_attribute": Check("xfedlint.checks.gcp:mutable_attribute", (GcpProvider, GcpIamPolicy)),
+    "gcp.impersonation_role_project_level": Check("xfedlint.checks.gcp:impersonation_role_project_level",
+                                                  GcpIamPolicy),
+    "gcp.principal_uses_project_id": Check("xfedlint.checks.gcp:principal_uses_project_id",
+                                           (GcpIamPolicy, GcpExternalAccount)),
+    "gcp.gke_identity_sameness": Check("xfedlint.checks.gcp:gke_identity_sameness", GcpIamPolicy),
+    "gcp.external_account_untrusted_endpoints": Check(
+        "xfedlint.checks.gcp_credentials:external_account_untrusted_endpoints", GcpExternalAccount),
+    "gcp.external_account_token_lifetime": Check("xfedlint.checks.gcp_credentials:external_account_token_lifetime",
+                                                 GcpExternalAccount),
+    # static credentials
+    "cred.aws_static_keys": Check("xfedlint.checks.cred:aws_static_keys", (Workload, ConfigMap, Secret)),
+    "cred.azure_client_secret": Check("xfedlint.checks.cred:azure_client_secret", Workload),
+    "cred.gcp_sa_key": Check("xfedlint.checks.cred:gcp_sa_key", (Workload, ConfigMap, Secret, GcpServiceAccountKey)),
+    "cred.in_configmap": Check("xfedlint.checks.cred:in_configmap", ConfigMap),
+    # permissions
+    "perm.aws_admin_equivalent": Check("xfedlint.checks.perm:aws_admin_equivalent", AwsRole),
 }

@@ -14,6 +14,7 @@ from xfedlint.model.resources import (
     GcpExternalAccount,
     GcpIamPolicy,
     GcpProvider,
+    GcpServiceAccountKey,
     Resource,
 )
 
@@ -38,6 +39,8 @@ def from_document(doc: SourceDoc, ctx: LoadContext) -> list[Resource] | None:
     data = doc.data
     if isinstance(data, dict) and data.get("type") == "external_account":
         return [GcpExternalAccount(src=Src(doc))]
+    if is_service_account_key(data):
+        return [GcpServiceAccountKey(src=Src(doc), client_email=_opt(data.get("client_email")))]
     if _is_provider(data):
         return [_provider(doc, ())]
     if isinstance(data, dict) and isinstance(data.get("workloadIdentityPoolProviders"), list):
@@ -50,6 +53,14 @@ def from_document(doc: SourceDoc, ctx: LoadContext) -> list[Resource] | None:
     if isinstance(data, dict) and _is_policy(data.get("policy")):
         return [_policy(doc, ("policy",), str(data.get("resource") or "") or None, ctx)]
     return None
+
+
+def is_service_account_key(data) -> bool:
+    return isinstance(data, dict) and data.get("type") == "service_account" and "private_key" in data
+
+
+def _opt(v) -> str | None:
+    return str(v) if v is not None else None
 
 
 def _provider(doc: SourceDoc, path: tuple) -> GcpProvider:

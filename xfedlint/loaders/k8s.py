@@ -13,10 +13,12 @@ from typing import Iterator
 
 from xfedlint.loaders.base import LoadContext, ShapeError, mapping_at, type_name
 from xfedlint.loaders.embedded import parse_embedded
+from xfedlint.loaders.gcp import is_service_account_key
 from xfedlint.model.document import SourceDoc, Src
 from xfedlint.model.resources import (
     ConfigMap,
     GcpExternalAccount,
+    GcpServiceAccountKey,
     Resource,
     Secret,
     ServiceAccount,
@@ -113,8 +115,13 @@ def _embedded_credentials(doc: SourceDoc, base: tuple, ctx: LoadContext, holder,
                 except (binascii.Error, ValueError):
                     continue
                 exact = False
-            if "external_account" not in text:
+            if "external_account" not in text and "private_key" not in text:
                 continue
             inner = parse_embedded(doc, path, text, ctx.text, exact=exact)
-            if inner is not None and isinstance(inner.data, dict) and inner.data.get("type") == "external_account":
+            if inner is None or not isinstance(inner.data, dict):
+                continue
+            if inner.data.get("type") == "external_account":
                 yield GcpExternalAccount(src=Src(inner), holder=f"{holder.label} key {key}")
+            elif is_service_account_key(inner.data):
+                yield GcpServiceAccountKey(src=Src(inner), client_email=str(inner.data.get("client_email") or "") or None,
+                                           holder=f"{holder.label} key {key}")

@@ -268,6 +268,19 @@ class GcpIamPolicy(Resource):
 
 
 @dataclass(frozen=True, eq=False)
+class GcpServiceAccountKey(Resource):
+    """A downloaded service-account key (`"type": "service_account"` with a `private_key`). Its values are
+    secrets: checks locate it, they never print it."""
+
+    client_email: str | None = None
+    holder: str | None = None  # set when the key sits inside a ConfigMap or Secret
+
+    @property
+    def identity(self) -> str:
+        return f"sa-key:{self.client_email or ''}:{self.holder or self.src.file}"
+
+
+@dataclass(frozen=True, eq=False)
 class GcpExternalAccount(Resource):
     """An `external_account` credential configuration (a file, or a ConfigMap/Secret entry)."""
 

@@ -12,8 +12,36 @@ _GCP_PROVIDER_AUDIENCE = re.compile(r"^(https:)?//iam\.googleapis\.com/projects/
                                     r"workloadIdentityPools/[^/]+/providers/[^/]+$")
 
 # One issuer shared by many unrelated owners: the subject must pin the owner (rules.md section 1.2).
-MULTI_TENANT_ISSUERS = ("token.actions.githubusercontent.com", "gitlab.com", "app.terraform.io",
-                        "app.eu.terraform.io", "accounts.google.com", "cognito-identity.amazonaws.com")
+# Each maps to the claims that pin an owner (beyond `sub`, whose owner-scoped forms are issuer-specific).
+# Rule params (`multi_tenant_issuers`) may add more; this is the default list.
+MULTI_TENANT_OWNER_CLAIMS = {
+    "token.actions.githubusercontent.com": ("repository", "repository_id", "repository_owner",
+                                            "repository_owner_id", "enterprise_id", "job_workflow_ref"),
+    "gitlab.com": ("project_id", "project_path", "namespace_id", "namespace_path"),
+    "app.terraform.io": ("terraform_organization_id", "terraform_organization_name", "terraform_workspace_id"),
+    "app.eu.terraform.io": ("terraform_organization_id", "terraform_organization_name", "terraform_workspace_id"),
+    "accounts.google.com": ("azp", "email", "hd"),
+    "cognito-identity.amazonaws.com": ("aud",),  # the identity pool ID is carried in `aud`
+}
+MULTI_TENANT_ISSUERS = tuple(MULTI_TENANT_OWNER_CLAIMS)
+# The subject prefix each multi-tenant issuer uses before the owner's name.
+OWNER_SUBJECT_PREFIX = {"token.actions.githubusercontent.com": "repo:", "gitlab.com": "project_path:",
+                        "app.terraform.io": "organization:", "app.eu.terraform.io": "organization:"}
+
+
+def normalise_issuer(issuer: str) -> str:
+    """For comparing issuers loosely (scheme, case, trailing slash dropped). Use only to *recognise* an
+    issuer; trust matching is exact, and a difference this hides is itself worth reporting."""
+    return host_path(issuer.strip()).rstrip("/").lower()
+
+
+def multi_tenant_issuer(issuer: str, extra: tuple = ()) -> str | None:
+    """The multi-tenant issuer `issuer` belongs to (its host and path as listed), or None."""
+    hp = normalise_issuer(issuer)
+    for m in MULTI_TENANT_ISSUERS + tuple(extra):
+        if hp == m or hp.startswith(m + "/"):
+            return m
+    return None
 
 
 def host_path(issuer: str) -> str:
@@ -22,8 +50,16 @@ def host_path(issuer: str) -> str:
 
 
 def is_multi_tenant(issuer: str, extra: tuple = ()) -> bool:
-    hp = host_path(issuer.strip()).rstrip("/").lower()
-    return any(hp == m or hp.startswith(m + "/") for m in MULTI_TENANT_ISSUERS + tuple(extra))
+    return multi_tenant_issuer(issuer, extra) is not None
+
+
+K8S_SUBJECT = re.compile(
+    r"^system:serviceaccount:[a-z0-9]([-a-z0-9]*[a-z0-9])?:[a-z0-9]([-.a-z0-9]*[a-z0-9])?$")
+
+
+def is_kubernetes_subject(subject: str) -> bool:
+    """`system:serviceaccount:<namespace>:<name>` with DNS-1123 names (rules.md AWS018)."""
+    return K8S_SUBJECT.match(subject) is not None
 
 
 def is_kubernetes_issuer(issuer: str) -> bool:
