@@ -78,3 +78,33 @@ def audience_cloud(aud: str) -> str | None:
     if _GCP_PROVIDER_AUDIENCE.match(aud) or aud.startswith(("//iam.googleapis.com/", "https://iam.googleapis.com/")):
         return "gcp"
     return None
+
+
+def compare_issuers(configured: str, actual: str) -> str:
+    """How a configured issuer relates to the `iss` a token carries. Clouds compare byte for byte.
+
+    Returns "equal", or the first difference that explains a mismatch: "whitespace", "scheme",
+    "trailing-slash", "case", or "different".
+    """
+    if configured == actual:
+        return "equal"
+    if configured.strip() == actual.strip():
+        return "whitespace"
+    c, a = configured.strip(), actual.strip()
+    if host_path(c) == host_path(a):
+        return "scheme"
+    if c.rstrip("/") == a.rstrip("/"):
+        return "trailing-slash"
+    if c.lower() == a.lower() or c.rstrip("/").lower() == a.rstrip("/").lower():
+        return "case"
+    return "different"
+
+
+_GITHUB_SUBJECT = re.compile(r"^repo:(?P<owner>[^/@:]+)(?:@(?P<owner_id>\d+))?/(?P<repo>[^/@:]+)(?:@(?P<repo_id>\d+))?"
+                             r"(?::(?P<context>.*))?$")
+
+
+def parse_github_subject(subject: str) -> dict | None:
+    """`repo:owner/repo:ref:refs/heads/main` or the immutable `repo:owner@123/repo@456:...` into parts."""
+    m = _GITHUB_SUBJECT.match(subject)
+    return m.groupdict() if m else None
