@@ -52,3 +52,15 @@ def federation_status(a: AzureRoleAssignment, inventory: Inventory) -> str:
 def describe_status(status: str) -> str:
     return {"federated": "a federated identity",
             "unknown": "a service principal whose federation status the inputs do not show"}.get(status, status)
+
+
+# A delegation condition limits the roles a role-assignment writer may assign through this request attribute
+# (Azure RBAC "Delegate role assignment management using conditions"; `ForAnyOfAnyValues:GuidEquals {...}`
+# allows listed roles, `GuidNotEquals` excludes e.g. Owner and the administrator roles).
+_ROLE_DEFINITION_ATTRIBUTE = re.compile(
+    r"@Request\s*\[\s*Microsoft\.Authorization/roleAssignments:RoleDefinitionId\s*\]", re.I)
+
+
+def restricts_assignable_roles(condition: str) -> bool:
+    """Whether an ABAC `condition` on a role assignment tests which role definition a new assignment names."""
+    return _ROLE_DEFINITION_ATTRIBUTE.search(condition) is not None
