@@ -73,3 +73,79 @@ def attribute_set(member: str) -> tuple[str, str] | None:
 
 def role_matches(role: str, patterns) -> bool:
     return any(fnmatch.fnmatchcase(role, p) for p in patterns)
+
+
+# ---- principals in more detail -------------------------------------------------------------------------
+
+IMPERSONATION_ROLES = ("roles/iam.workloadIdentityUser", "roles/iam.serviceAccountTokenCreator",
+                       "roles/iam.serviceAccountUser")
+# Google-managed service agents hold impersonation roles on projects by design (rules.md GCP011 excludes
+# nothing, but reporting Google's own defaults is noise; the list is a rule param).
+DEFAULT_SERVICE_AGENTS = ("serviceAccount:service-[0-9]*@*.iam.gserviceaccount.com",
+                          "serviceAccount:[0-9]*@cloudservices.gserviceaccount.com",
+                          "serviceAccount:[0-9]*@cloudbuild.gserviceaccount.com")
+# `principalSet://.../attribute.NAME/VALUE` on these names selects a group of workloads (rules.md GCP005)
+DEFAULT_GROUP_LIKE_ATTRIBUTES = ("repository_owner", "repository_owner_id", "namespace", "namespace_path",
+                                 "namespace_id", "aud")
+# claims that are names (recyclable, renamable) -> the immutable claims that pin the same thing (GCP010)
+MUTABLE_CLAIMS = {
+    ("assertion", "repository"): (("assertion", "repository_id"),),
+    ("assertion", "repository_owner"): (("assertion", "repository_owner_id"), ("assertion", "repository_id")),
+    ("assertion", "namespace_path"): (("assertion", "namespace_id"), ("assertion", "project_id")),
+    ("assertion", "project_path"): (("assertion", "project_id"),),
+    ("assertion", "kubernetes.io", "namespace"): (("assertion", "kubernetes.io", "serviceaccount", "uid"),),
+}
+# attribute names that are conventionally mapped from those claims (used when no provider mapping is known)
+MUTABLE_ATTRIBUTE_NAMES = {"repository": "repository_id", "repository_owner": "repository_owner_id",
+                           "namespace_path": "namespace_id", "project_path": "project_id",
+                           "namespace": "['kubernetes.io']['serviceaccount']['uid']"}
+
+_PLACEHOLDER = re.compile(r"\$\{[^}]*\}|\{\{[^}]*\}\}|%[A-Z_][A-Z0-9_]*%|<[A-Za-z_][A-Za-z0-9_ -]*>")
+_GKE_PRINCIPAL = re.compile(r"^principal://iam\.googleapis\.com/projects/[^/]+/locations/global/workloadIdentityPools/"
+                            r"(?P<pool>[^/]+\.svc\.id\.goog)/subject/ns/(?P<ns>[^/]+)/sa/(?P<ksa>[^/]+)$")
+_GKE_NAMESPACE_SET = re.compile(r"^principalSet://iam\.googleapis\.com/projects/[^/]+/locations/global/"
+                                r"workloadIdentityPools/(?P<pool>[^/]+\.svc\.id\.goog)/namespace/(?P<ns>[^/]+)$")
+
+
+def is_placeholder(text: str) -> bool:
+    """A value left unrendered by a template (`${var}`, `{{ x }}`, `%VAR%`, `<PROJECT_NUMBER>`)."""
+    return bool(_PLACEHOLDER.search(text))
+
+
+def is_whole_pool(member: str) -> bool:
+    p = parse_principal(member)
+    return bool(p) and p["type"] == "principalSet" and p["rest"] == "*"
+
+
+def gke_identity(member: str) -> dict | None:
+    """{'pool', 'ns', 'ksa'} of a GKE workload identity member (`ksa` None for a whole namespace):
+    `serviceAccount:P.svc.id.goog[ns/ksa]`, `principal://.../P.svc.id.goog/subject/ns/NS/sa/KSA` or
+    `principalSet://.../P.svc.id.goog/namespace/NS`."""
+    m = _GKE_MEMBER.match(member) or _GKE_PRINCIPAL.match(member)
+    if m:
+        return m.groupdict()
+    m = _GKE_NAMESPACE_SET.match(member)
+    if m:
+        return {**m.groupdict(), "ksa": None}
+    return None
+
+
+def group_set(member: str) -> str | None:
+    """The group ID of `principalSet://.../workloadIdentityPools/POOL/group/GROUP` (`google.groups`)."""
+    p = parse_principal(member)
+    if not p or p["type"] != "principalSet" or not p["rest"].startswith("group/"):
+        return None
+    return p["rest"][len("group/"):]
+
+
+def providers_of_pool(providers, pr: dict) -> list:
+    """The scanned providers of the pool a parsed principal names (project numbers compared when both known)."""
+    out = []
+    for p in providers:
+        if p.pool != pr["pool"]:
+            continue
+        if p.project and pr["project"] and p.project.isdigit() and pr["project"].isdigit() \
+                and p.project != pr["project"]:
+            continue
+        out.append(p)
+    return out
