@@ -45,3 +45,9 @@ def test_sensitive_findings_mask_the_value_in_the_excerpt():
     out = io.StringIO()
     text.render(RunResult(findings=[f], files_seen=1, sources={"p.yaml": src}), out, {}, color=False)
     assert "wJalr" not in out.getvalue() and "value: ****" in out.getvalue()
+
+
+def test_redaction_leaves_secret_references_alone():
+    for line in ("envFrom: [{secretRef: {name: app-credentials}}]", "secretName: app-token-secret",
+                 "AZURE_CLIENT_CERTIFICATE_PATH: /var/run/cert.pem"):
+        assert text.redact(line) == line

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from xfedlint.registry import RuleSpec
@@ -31,7 +32,7 @@ def markdown(rule: RuleSpec) -> str:
     if rule.params:
         lines.append("- Parameters (override in `.xfedlint.yaml` under `params`):")
         for k, v in rule.params.items():
-            lines.append(f"  - `{k}`: `{v}`")
+            lines.append(f"  - `{k}`: `{json.dumps(v)}`")
     lines.append("")
     for key, title in SECTIONS:
         text = rule.docs.get(key)

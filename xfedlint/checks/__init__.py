@@ -40,7 +40,8 @@ CHECKS: dict[str, Check] = {
     "perm.gcp_basic_or_admin": Check("xfedlint.checks.perm:gcp_basic_or_admin", GcpIamPolicy),
     # Kubernetes manifests
     "k8s.token_long_lived": Check("xfedlint.checks.k8s:token_long_lived", (Workload, ServiceAccount)),
-    "k8s.eks_token_expiration_annotation": Check("xfedlint.checks.k8s:eks_token_expiration_annotation", ServiceAccount),
+    "k8s.eks_token_expiration_annotation": Check("xfedlint.checks.k8s:eks_token_expiration_annotation",
+                                                 (ServiceAccount, Workload)),
     "k8s.azwi_expiration_out_of_range": Check("xfedlint.checks.k8s:azwi_expiration_out_of_range",
                                               (ServiceAccount, Workload)),
     "k8s.identity_annotation_malformed": Check("xfedlint.checks.k8s:identity_annotation_malformed", ServiceAccount),

@@ -18,7 +18,7 @@ _SECRET_PATTERNS = (
     re.compile(r"((?:AKIA|ASIA)[A-Z0-9]{16})"),
     re.compile(r"(-----BEGIN [A-Z ]*PRIVATE KEY-----.*)"),
     re.compile(r"""([\w.-]*(?:secret|passw(?:or)?d|private_?key|access_?key)[\w.-]*["']?\s*[:=]\s*["']?)"""
-               r"""([^"'\s,}]{6,})""", re.I),
+               r"""([^"'\s,{}\[\]]{6,})""", re.I),
 )
 
 
@@ -26,7 +26,14 @@ def redact(line: str) -> str:
     """Source excerpts never show secret values: key material and secret-named fields are masked."""
     line = _SECRET_PATTERNS[0].sub("AKIA****************", line)
     line = _SECRET_PATTERNS[1].sub("-----BEGIN PRIVATE KEY----- ****", line)
-    return _SECRET_PATTERNS[2].sub(lambda m: m.group(1) + "****", line)
+    return _SECRET_PATTERNS[2].sub(_mask_value, line)
+
+
+def _mask_value(m: re.Match) -> str:
+    key = m.group(1).split(":")[0].split("=")[0].strip().strip("\"'").lower()
+    if key.endswith(("ref", "name", "path", "file")):  # secretKeyRef, secretName, ..._PATH: names, not secrets
+        return m.group(0)
+    return m.group(1) + "****"
 
 
 def _excerpt(f: Finding, sources: dict) -> list[list[Segment]]:

@@ -16,8 +16,9 @@ _GCP_PROVIDER_AUDIENCE = re.compile(r"^(https:)?//iam\.googleapis\.com/projects/
 # Rule params (`multi_tenant_issuers`) may add more; this is the default list.
 MULTI_TENANT_OWNER_CLAIMS = {
     "token.actions.githubusercontent.com": ("repository", "repository_id", "repository_owner",
-                                            "repository_owner_id", "enterprise_id", "job_workflow_ref"),
-    "gitlab.com": ("project_id", "project_path", "namespace_id", "namespace_path"),
+                                            "repository_owner_id", "enterprise_id", "enterprise",
+                                            "job_workflow_ref", "workflow_ref"),
+    "gitlab.com": ("project_id", "project_path", "namespace_id", "namespace_path", "ci_config_ref_uri"),
     "app.terraform.io": ("terraform_organization_id", "terraform_organization_name", "terraform_workspace_id"),
     "app.eu.terraform.io": ("terraform_organization_id", "terraform_organization_name", "terraform_workspace_id"),
     "accounts.google.com": ("azp", "email", "hd"),
