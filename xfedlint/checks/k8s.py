@@ -183,13 +183,13 @@ def eks_token_expiration_annotation(res: ServiceAccount | Workload, ctx: CheckCo
     present, raw = _raw_annotation(annotations, EKS_TOKEN_EXPIRATION)
     if not present:
         return
+    if k8s_tokens.placeholder(raw):
+        return  # an unrendered template value is unknown, not wrong: the rendered file is judged
     n = k8s_tokens.go_int(raw)
     fallback = ("the service account's value, else " if isinstance(res, Workload) else "") + \
         f"the webhook's `--token-expiration` ({EKS_DEFAULT_TOKEN_EXPIRATION} by default)"
     if n is None:
-        hint = k8s_tokens.placeholder(raw)
-        what = (f"is an unrendered template placeholder (`{hint}`)" if hint else
-                "is not a whole number of seconds (Go `strconv.ParseInt` base 10: digits only, no units or spaces)")
+        what = "is not a whole number of seconds (Go `strconv.ParseInt` base 10: digits only, no units or spaces)"
         yield Hit(f"`{EKS_TOKEN_EXPIRATION}: {_scalar(raw)}` on {owner} {what}: the EKS webhook silently ignores "
                   f"it and uses {fallback}", loc(EKS_TOKEN_EXPIRATION))
     elif n < EKS_MIN_TOKEN_EXPIRATION:
@@ -203,15 +203,13 @@ def azwi_expiration_out_of_range(res: ServiceAccount | Workload, ctx: CheckConte
     3600-86400 (the pod template's annotation wins over the service account's)."""
     annotations, loc, owner = _annotation_sites(res)
     raw = annotations.get(AZWI_TOKEN_EXPIRATION)
-    if raw is None or raw == "":  # the webhook treats an empty value as unset
+    if raw is None or raw == "" or k8s_tokens.placeholder(raw):  # empty: unset; a template value: unknown
         return
     n = k8s_tokens.go_int(raw)
     pods = "the pods it creates" if isinstance(res, Workload) else "every labelled pod of this service account " \
                                                                     "that does not override it"
     if n is None:
-        hint = k8s_tokens.placeholder(raw)
-        what = (f"is an unrendered template placeholder (`{hint}`)" if hint else
-                "is not a whole number of seconds (Go `strconv.ParseInt` base 10: digits only, no units or spaces)")
+        what = "is not a whole number of seconds (Go `strconv.ParseInt` base 10: digits only, no units or spaces)"
     elif n < AZWI_MIN_TOKEN_EXPIRATION:
         what = f"is below the minimum of {AZWI_MIN_TOKEN_EXPIRATION} ({_duration(AZWI_MIN_TOKEN_EXPIRATION)})"
     elif n > AZWI_MAX_TOKEN_EXPIRATION:
@@ -307,12 +305,11 @@ def identity_annotation_malformed(sa: ServiceAccount, ctx: CheckContext) -> Iter
         value = "" if raw is None else str(raw)
         if not value:
             continue  # an empty annotation is no annotation to the webhooks
-        hint = k8s_tokens.placeholder(value)
+        if k8s_tokens.placeholder(value):
+            continue  # an unrendered template value is unknown, not malformed: the rendered file is judged
         problem = judge(value) if value.strip() else "is blank"
         if problem is None:
             continue
-        if hint:
-            problem = f"is an unrendered template placeholder (`{hint}`): render the template before applying it"
         yield Hit(f"`{key}: {value}` on service account {sa.namespace}/{sa.name} {problem}; {consequence}",
                   k8s_tokens.annotation_loc(sa, key))
 
