@@ -458,32 +458,33 @@ def _unique_mapping(expr: str) -> bool | None:
     return None
 
 
-def binding_attribute_not_unique(policy: GcpIamPolicy, ctx: CheckContext) -> Iterator[Hit]:
-    """GCP020: a principalSet on an attribute that names a service account but not its namespace."""
-    providers = ctx.inventory.of(GcpProvider)
+def _attribute_members(policy: GcpIamPolicy):
+    """(binding, member, member index, attribute name, value, parsed principal) for every
+    `principalSet://.../attribute.NAME/VALUE` member of the policy."""
     for b in policy.bindings:
         for m, j in b.members:
             attr = attribute_set(m)
-            if attr is None:
+            if attr is not None:
+                yield b, m, j, attr[0], attr[1], parse_principal(m)
+
+
+def binding_attribute_not_unique(policy: GcpIamPolicy, ctx: CheckContext) -> Iterator[Hit]:
+    """GCP020: a principalSet on an attribute that names a service account but not its namespace."""
+    providers = ctx.inventory.of(GcpProvider)
+    for b, m, j, name, value, pr in _attribute_members(policy):
+        for p in providers_of_pool(providers, pr):
+            if not isinstance(p.attribute_mapping, dict):
                 continue
-            name, value = attr
-            pr = parse_principal(m)
-            for p in providers:
-                if p.pool != pr["pool"] or not isinstance(p.attribute_mapping, dict):
-                    continue
-                if p.project and pr["project"] and p.project.isdigit() and pr["project"].isdigit() \
-                        and p.project != pr["project"]:
-                    continue
-                expr = p.attribute_mapping.get(f"attribute.{name}")
-                if isinstance(expr, str) and _unique_mapping(expr) is False:
-                    yield Hit(f"`{m}` selects `attribute.{name}` = `{value}`, which {p.label} maps from "
-                              f"`{expr}`, the service-account name alone: a service account named `{value}` in "
-                              f"any namespace of the cluster can impersonate; bind "
-                              f"`principal://.../subject/system:serviceaccount:<ns>:{value}` or map the attribute "
-                              f"from `assertion.sub`", policy.loc("bindings", b.index, "members", j),
-                              related=(related(p.src.loc("attributeMapping", f"attribute.{name}"),
-                                               f"attribute.{name} mapping in {p.label}"),))
-                    break
+            expr = p.attribute_mapping.get(f"attribute.{name}")
+            if isinstance(expr, str) and _unique_mapping(expr) is False:
+                yield Hit(f"`{m}` selects `attribute.{name}` = `{value}`, which {p.label} maps from "
+                          f"`{expr}`, the service-account name alone: a service account named `{value}` in "
+                          f"any namespace of the cluster can impersonate; bind "
+                          f"`principal://.../subject/system:serviceaccount:<ns>:{value}` or map the attribute "
+                          f"from `assertion.sub`", policy.loc("bindings", b.index, "members", j),
+                          related=(related(p.src.loc("attributeMapping", f"attribute.{name}"),
+                                           f"attribute.{name} mapping in {p.label}"),))
+                break
 
 
 # ---- GCP010: names where immutable IDs exist -------------------------------------------------------------
@@ -551,28 +552,22 @@ def _whole_subject(claim: tuple, read: set) -> bool:
 
 def _mutable_in_bindings(policy: GcpIamPolicy, ctx: CheckContext) -> Iterator[Hit]:
     providers = ctx.inventory.of(GcpProvider)
-    for b in policy.bindings:
-        for m, j in b.members:
-            attr = attribute_set(m)
-            if attr is None:
+    for b, m, j, name, value, pr in _attribute_members(policy):
+        claims = set()
+        for p in providers_of_pool(providers, pr):
+            claims |= resolve(("attribute", name), mapping_claims(p.attribute_mapping))
+        where = policy.loc("bindings", b.index, "members", j)
+        if claims:
+            mutable = sorted(c for c in claims if c in MUTABLE_CLAIMS and not _whole_subject(c, claims))
+            if not mutable or any(i in claims for c in mutable for i in MUTABLE_CLAIMS[c]):
                 continue
-            name, value = attr
-            pr = parse_principal(m)
-            claims = set()
-            for p in providers_of_pool(providers, pr):
-                claims |= resolve(("attribute", name), mapping_claims(p.attribute_mapping))
-            where = policy.loc("bindings", b.index, "members", j)
-            if claims:
-                mutable = sorted(c for c in claims if c in MUTABLE_CLAIMS and not _whole_subject(c, claims))
-                if not mutable or any(i in claims for c in mutable for i in MUTABLE_CLAIMS[c]):
-                    continue
-                yield Hit(f"`{m}` selects `attribute.{name}` = `{value}`, mapped from `{_claim_text(mutable[0])}`, "
-                          f"{_why_mutable(mutable[0])}; bind an attribute mapped from the immutable "
-                          f"{_immutable_text(mutable[0])} instead", where)
-            elif name in MUTABLE_ATTRIBUTE_NAMES:
-                yield Hit(f"`{m}` selects `attribute.{name}` = `{value}`, by its name a renamable or recyclable "
-                          f"name (its provider is not among the inputs); bind an attribute mapped from the immutable "
-                          f"`{MUTABLE_ATTRIBUTE_NAMES[name]}` instead", where)
+            yield Hit(f"`{m}` selects `attribute.{name}` = `{value}`, mapped from `{_claim_text(mutable[0])}`, "
+                      f"{_why_mutable(mutable[0])}; bind an attribute mapped from the immutable "
+                      f"{_immutable_text(mutable[0])} instead", where)
+        elif name in MUTABLE_ATTRIBUTE_NAMES:
+            yield Hit(f"`{m}` selects `attribute.{name}` = `{value}`, by its name a renamable or recyclable "
+                      f"name (its provider is not among the inputs); bind an attribute mapped from the immutable "
+                      f"`{MUTABLE_ATTRIBUTE_NAMES[name]}` instead", where)
 
 
 # ---- GCP011: impersonation roles on a whole project, folder or organization ----------------------------

@@ -197,24 +197,8 @@ def _object(inventory: Inventory, cls: type, namespace: str, name: str):
 
 
 def _entries(obj) -> dict[str, tuple[str, Location]]:
-    """The string entries of a ConfigMap (`data`) or Secret (`stringData`, base64 `data`)."""
-    out: dict[str, tuple[str, Location]] = {}
-    if obj is None:
-        return out
-    for section in ("data", "stringData"):
-        entries = obj.src.get(section)
-        if not isinstance(entries, dict):
-            continue
-        for key, value in entries.items():
-            if not isinstance(value, str):
-                continue
-            if isinstance(obj, Secret) and section == "data":
-                try:
-                    value = base64.b64decode(value, validate=True).decode("utf-8")
-                except (binascii.Error, ValueError):
-                    continue
-            out[str(key)] = (value, obj.src.loc(section, key))
-    return out
+    """The readable string entries of a ConfigMap or Secret (see `_all_entries`)."""
+    return {k: (v, where) for k, (v, where) in _all_entries(obj).items() if v is not None}
 
 
 def token_uses(w: Workload, inventory: Inventory) -> list[TokenUse]:
