@@ -13,19 +13,24 @@ from xfedlint.model.location import WHOLE_FILE, Location
 from xfedlint.registry import RuleSpec
 
 
-def run(inventory: Inventory, rules: list[RuleSpec], params: dict | None = None) -> RunResult:
-    """`params` maps a rule ID to overrides of that rule's params (from the configuration)."""
+def run(inventory: Inventory, rules: list[RuleSpec], params: dict | None = None, config=None) -> RunResult:
+    """`params` maps a rule ID to overrides of that rule's params (from the configuration); `config` carries
+    what correlation needs (clusters, whether the Kubernetes inventory is complete)."""
     params = params or {}
     by_id = {r.id: r for r in rules}
     pairs: list[tuple[Finding, str | None]] = []  # each finding with its supersession anchor
     texts = inventory.texts
     if "XF001" in by_id:
         pairs.extend((_problem_finding(by_id["XF001"], p), None) for p in inventory.problems)
+    post: list[tuple[RuleSpec, CheckContext]] = []
     for rule in rules:
         if rule.id in ("XF001", "XF002"):
             continue
         check = CHECKS[rule.check]
-        ctx = CheckContext(inventory, {**rule.params, **params.get(rule.id, {})})
+        ctx = CheckContext(inventory, {**rule.params, **params.get(rule.id, {})}, config)
+        if check.post:
+            post.append((rule, ctx))
+            continue
         targets = inventory.of(check.kind) if check.kind is not None else [None]
         for resource in targets:
             try:
@@ -37,6 +42,12 @@ def run(inventory: Inventory, rules: list[RuleSpec], params: dict | None = None)
             identity = resource.identity if resource is not None else ""
             pairs.extend((_finding(rule, hit, identity, texts), hit.anchor) for hit in hits)
     findings = _supersede(pairs, rules)
+    for rule, ctx in post:  # escalators see every other finding and may raise their severity
+        try:
+            findings = list(CHECKS[rule.check].fn(findings, ctx))
+        except Exception as exc:
+            if "XF002" in by_id:
+                findings.append(_crash_finding(by_id["XF002"], rule, None, exc))
     findings.sort(key=Finding.sort_key)
     return RunResult(findings=findings, rules=rules, files_seen=inventory.files_seen,
                      files_relevant=inventory.files_relevant, resources=len(inventory),

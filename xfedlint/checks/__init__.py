@@ -100,4 +100,22 @@ CHECKS: dict[str, Check] = {
     "cred.in_configmap": Check("xfedlint.checks.cred:in_configmap", ConfigMap),
     # permissions
     "perm.aws_admin_equivalent": Check("xfedlint.checks.perm:aws_admin_equivalent", AwsRole),
+    # correlation across files and clouds (the federation graph: ctx.federation)
+    "xfed.token_audience_mismatch": Check("xfedlint.checks.xfed_k8s:token_audience_mismatch", Workload),
+    "xfed.token_file_unresolved": Check("xfedlint.checks.xfed_k8s:token_file_unresolved", Workload),
+    "xfed.token_reused_across_clouds": Check("xfedlint.checks.xfed_k8s:token_reused_across_clouds",
+                                             (Workload, GcpProvider, AwsOidcProvider)),
+    "xfed.azwi_pod_label_missing": Check("xfedlint.checks.xfed_k8s:azwi_pod_label_missing", Workload),
+    "xfed.env_annotation_drift": Check("xfedlint.checks.xfed_k8s:env_annotation_drift", Workload),
+    "xfed.aws_role_not_trusting_workload": Check("xfedlint.checks.xfed_aws:aws_role_not_trusting_workload",
+                                                 (ServiceAccount, Workload)),
+    "xfed.subject_covers_more_than_workload": Check("xfedlint.checks.xfed_aws:subject_covers_more_than_workload"),
+    "xfed.weak_trust_privileged_target": Check("xfedlint.checks.xfed_aws:weak_trust_privileged_target", post=True),
+    "xfed.azure_fic_missing": Check("xfedlint.checks.xfed_azure:azure_fic_missing", ServiceAccount),
+    "xfed.fic_dangling": Check("xfedlint.checks.xfed_azure:fic_dangling", AzureFederatedCredential),
+    "xfed.gcp_chain_broken": Check("xfedlint.checks.xfed_gcp:gcp_chain_broken", Workload),
+    "xfed.gcp_issuer_mismatch": Check("xfedlint.checks.xfed_gcp:gcp_issuer_mismatch", GcpProvider),
+    "xfed.gcp_subject_collision": Check("xfedlint.checks.xfed_gcp:gcp_subject_collision"),
+    "xfed.gke_wi_binding_missing": Check("xfedlint.checks.xfed_gcp:gke_wi_binding_missing", ServiceAccount),
+    "xfed.provider_disabled_or_deleted": Check("xfedlint.checks.xfed_gcp:provider_disabled_or_deleted", GcpProvider),
 }

@@ -34,11 +34,13 @@ class Check:
     parser) loads only when a run has resources for it: a one-file pre-commit run pays for one family.
     """
 
-    __slots__ = ("_fn", "kind")
+    __slots__ = ("_fn", "kind", "post")
 
-    def __init__(self, fn: Callable[..., Iterable[Hit]] | str, kind: type | tuple | None = None) -> None:
+    def __init__(self, fn: Callable[..., Iterable[Hit]] | str, kind: type | tuple | None = None,
+                 post: bool = False) -> None:
         self._fn = fn
         self.kind = kind
+        self.post = post  # runs after every other rule: fn(findings, ctx) -> findings (escalators such as X005)
 
     @property
     def fn(self) -> Callable[..., Iterable[Hit]]:
@@ -54,9 +56,21 @@ class Check:
 class CheckContext:
     inventory: Inventory
     params: dict = field(default_factory=dict)
+    config: Any = None  # xfedlint.config.Config, when the run has one (clusters, inventory completeness)
 
     def param(self, name: str, default: Any = None) -> Any:
         return self.params.get(name, default)
+
+    @property
+    def federation(self):
+        """The federation graph and its joins (xfedlint.graph.build.Federation), built once per run."""
+        def build():
+            from xfedlint.graph.build import build as build_graph
+
+            issuer_of = getattr(self.config, "cluster_issuer", None)
+            return build_graph(self.inventory, issuer_of)
+
+        return self.inventory.memo("federation", self.inventory, build)
 
     def substring(self, src: Src, rel: tuple, start: int, end: int) -> Location:
         """The location of characters [start, end) of the string value at `rel`: exact where the string

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Iterator, TypeVar
+from typing import Callable, Hashable, Iterator, TypeVar
 
 from xfedlint.model.location import Location
 from xfedlint.model.resources import Resource
@@ -29,16 +29,45 @@ class Inventory:
     files_relevant: int = 0  # files holding at least one federation resource
     texts: dict = field(default_factory=dict)  # file -> source text, for source excerpts and suppressions
 
+    _indexes: dict = field(default_factory=dict, repr=False)  # (kind, key function) -> {key: [resources]}
+
     def add(self, resource: Resource) -> None:
         self.resources[type(resource)].append(resource)
+        self._indexes.clear()
 
-    def of(self, kind: type[R]) -> list[R]:
-        """All resources of `kind`, subclasses included."""
+    def of(self, kind: type[R] | tuple) -> list[R]:
+        """All resources of `kind` (a type or a tuple of types), subclasses included."""
         out: list = []
         for k, items in self.resources.items():
             if issubclass(k, kind):
                 out.extend(items)
         return out
+
+    def index(self, kind: type[R] | tuple, key: Callable[[R], Hashable]) -> dict:
+        """Resources of `kind` grouped by `key(resource)`, built once per run: joins across files stay linear.
+
+        Pass a module-level function as `key` (its identity names the index); None keys are left out.
+        """
+        cache_key = (kind, key)
+        idx = self._indexes.get(cache_key)
+        if idx is None:
+            idx = {}
+            for r in self.of(kind):
+                k = key(r)
+                if k is not None:
+                    idx.setdefault(k, []).append(r)
+            self._indexes[cache_key] = idx
+        return idx
+
+    def memo(self, name: str, obj, compute: Callable):
+        """A value derived from one resource (say, its token uses), computed once per run."""
+        key = (name, id(obj))
+        if key not in self._indexes:
+            self._indexes[key] = compute()
+        return self._indexes[key]
+
+    def lookup(self, kind: type[R] | tuple, key: Callable[[R], Hashable], value: Hashable) -> list[R]:
+        return self.index(kind, key).get(value, [])
 
     def __iter__(self) -> Iterator[Resource]:
         for items in self.resources.values():

@@ -27,6 +27,28 @@ class Resource:
         return self.identity
 
 
+# --- Index keys (module-level, so each names one index of the Inventory) -------------------------------
+
+
+def namespaced_name(r) -> tuple:
+    """(namespace, name) of a Kubernetes object."""
+    return (r.namespace, r.name)
+
+
+def resource_holder(r) -> str | None:
+    """The ConfigMap or Secret entry a credential file was found in ("configmap ns/name key k")."""
+    return r.holder
+
+
+def holder_object(r) -> tuple | None:
+    """("configmap" | "secret", namespace, name) of the object holding a credential file."""
+    if not r.holder:
+        return None
+    kind, _, rest = r.holder.partition(" ")
+    ns, _, name = rest.split(" key ", 1)[0].partition("/")
+    return (kind, ns, name)
+
+
 # --- Kubernetes ---------------------------------------------------------------------------------------
 
 

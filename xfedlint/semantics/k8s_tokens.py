@@ -27,6 +27,9 @@ from xfedlint.model.resources import (
     Secret,
     ServiceAccount,
     Workload,
+    holder_object,
+    namespaced_name,
+    resource_holder,
 )
 from xfedlint.semantics.issuers import K8S_SA_TOKEN_DIR
 
@@ -40,10 +43,12 @@ class ProjectedToken:
     """A `serviceAccountToken` source of a projected volume."""
 
     volume: str
-    rel: tuple  # path of the source object relative to the workload's Src
+    rel: tuple  # path of the source object relative to the workload's Src (() for a webhook's token)
     path: object
     audience: object
     expiration: object
+    injected_by: str | None = None  # "eks" or "azure" when the token is the one a webhook would add
+    where: Location | None = None  # for an injected token: the annotation or label that causes it
 
 
 @dataclass(frozen=True)
@@ -65,9 +70,21 @@ class TokenUse:
     variable: str  # the env var (or "credential_source.file")
     path: str
     container: str
-    where: Location  # where the path is written: the env entry, a ConfigMap key, or the credential file
+    where: Location  # where the path is written: the env entry, a ConfigMap key, the credential file, or
+    # for a variable a webhook injects, the annotation or label that makes it do so
     target: Target
     via: GcpExternalAccount | None = None  # for GCP: the credential configuration that names the file
+    subject: str = ""  # the token's `sub`: system:serviceaccount:<namespace>:<service account>
+    injected_by: str | None = None  # "eks" or "azure" when a webhook sets the variable, not the manifest
+
+    @property
+    def token(self) -> ProjectedToken | None:
+        return self.target.token
+
+    @property
+    def audience(self):
+        """The token's audience, when the path reaches a projected token (None: the API server's)."""
+        return self.target.token.audience if self.target.token is not None else None
 
 
 def containers(w: Workload):
@@ -157,43 +174,9 @@ def _key_for(obj: dict, rel: str) -> str:
     return rel
 
 
-def environment(w: Workload, container: dict, crel: tuple, inventory: Inventory) -> dict[str, tuple[str, Location]]:
-    """The container's environment as far as the manifests tell: name -> (value, where it is written).
-
-    `envFrom` (ConfigMaps and Secrets, with `prefix`) first, then `env` in order, a later entry winning;
-    `valueFrom` ConfigMap and Secret keys are read from the scanned objects of the same namespace.
-    """
-    values: dict[str, tuple[str, Location]] = {}
-    for src in container.get("envFrom") or []:
-        if not isinstance(src, dict):
-            continue
-        prefix = str(src.get("prefix") or "")
-        for kind in ("configMapRef", "secretRef"):
-            ref = src.get(kind)
-            if isinstance(ref, dict) and ref.get("name"):
-                obj = _object(inventory, ConfigMap if kind == "configMapRef" else Secret, w.namespace, ref["name"])
-                for key, (value, where) in _entries(obj).items():
-                    values[prefix + key] = (value, where)
-    for i, e in enumerate(container.get("env") or []):
-        if not (isinstance(e, dict) and isinstance(e.get("name"), str)):
-            continue
-        if isinstance(e.get("value"), str):
-            values[e["name"]] = (e["value"], w.src.loc(*crel, "env", i, "value"))
-            continue
-        ref = e.get("valueFrom") if isinstance(e.get("valueFrom"), dict) else {}
-        for kind, cls in (("configMapKeyRef", ConfigMap), ("secretKeyRef", Secret)):
-            sel = ref.get(kind)
-            if isinstance(sel, dict) and sel.get("name") and sel.get("key"):
-                entry = _entries(_object(inventory, cls, w.namespace, sel["name"])).get(str(sel["key"]))
-                if entry is not None:
-                    values[e["name"]] = entry
-                else:
-                    values.pop(e["name"], None)  # set from an object not scanned: value unknown
-    return values
-
-
 def _object(inventory: Inventory, cls: type, namespace: str, name: str):
-    return next((o for o in inventory.of(cls) if o.namespace == namespace and o.name == name), None)
+    found = inventory.lookup(cls, namespaced_name, (namespace, name))
+    return found[0] if found else None
 
 
 def _entries(obj) -> dict[str, tuple[str, Location]]:
@@ -201,49 +184,89 @@ def _entries(obj) -> dict[str, tuple[str, Location]]:
     return {k: (v, where) for k, (v, where) in _all_entries(obj).items() if v is not None}
 
 
+EKS_TOKEN_DIR = "/var/run/secrets/eks.amazonaws.com/serviceaccount"
+EKS_TOKEN_PATH = EKS_TOKEN_DIR + "/token"
+EKS_AUDIENCE = "eks.amazonaws.com/audience"
+AZWI_TOKEN_DIR = "/var/run/secrets/azure/tokens"
+AZWI_TOKEN_PATH = AZWI_TOKEN_DIR + "/azure-identity-token"
+AZWI_AUDIENCE = "api://AzureADTokenExchange"
+AZWI_DEFAULT_TOKEN_EXPIRATION = 3600
+
+
+def subject_of(w: Workload) -> str:
+    return f"system:serviceaccount:{w.namespace}:{w.service_account_name}"
+
+
 def token_uses(w: Workload, inventory: Inventory) -> list[TokenUse]:
-    """Every token file a container of `w` gives to a cloud SDK, resolved to what it really is."""
+    """Every token file a container of `w` gives to a cloud SDK, resolved to what it really is, including
+    the variables and tokens the EKS and Azure Workload Identity webhooks would add (rules.md section 2).
+    Computed once per workload and run."""
+    return inventory.memo("token_uses", w, lambda: _token_uses(w, inventory))
+
+
+def _token_uses(w: Workload, inventory: Inventory) -> list[TokenUse]:
     uses: list[TokenUse] = []
+    subject = subject_of(w)
+    sa = service_account(w, inventory)
     for crel, c in containers(w):
-        values = environment(w, c, crel, inventory)
+        env = env_bindings(w, c, crel, inventory)
         cname = str(c.get("name", ""))
         for var, cloud in TOKEN_ENV.items():
-            if var in values:
-                path, where = values[var]
-                uses.append(TokenUse(cloud, var, path, cname, where, resolve(w, c, path)))
-        if "GOOGLE_APPLICATION_CREDENTIALS" in values:
-            cfg_path, _ = values["GOOGLE_APPLICATION_CREDENTIALS"]
-            config = external_account_for(w, c, cfg_path, inventory)
+            b = env.get(var)
+            if b is not None and b.value is not None:  # a value the manifest sets wins over the webhook's
+                uses.append(TokenUse(cloud, var, b.value, cname, b.value_where or b.where, resolve(w, c, b.value),
+                                     subject=subject))
+            elif b is None:
+                injected = _injected_token(w, crel, c, sa, cloud, inventory)
+                if injected is not None:
+                    path = EKS_TOKEN_PATH if cloud == "aws" else AZWI_TOKEN_PATH
+                    uses.append(TokenUse(cloud, var, path, cname, injected.where,
+                                         Target("projected-token", token=injected, volume=injected.volume),
+                                         subject=subject, injected_by=injected.injected_by))
+        gac = env.get("GOOGLE_APPLICATION_CREDENTIALS")
+        if gac is not None and gac.value is not None:
+            config = external_account_for(w, c, gac.value, inventory)
             if config is not None:
                 source = config.data.get("credential_source")
                 if isinstance(source, dict) and isinstance(source.get("file"), str):
                     uses.append(TokenUse("gcp", "credential_source.file", source["file"], cname,
                                          config.src.loc("credential_source", "file"),
-                                         resolve(w, c, source["file"]), via=config))
+                                         resolve(w, c, source["file"]), via=config, subject=subject))
     return uses
+
+
+def _injected_token(w: Workload, crel: tuple, c: dict, sa, cloud: str, inventory: Inventory) -> ProjectedToken | None:
+    """The projected token a webhook would add to this container for `cloud`, or None."""
+    if cloud == "aws":
+        if irsa_injected(w, crel, c, inventory) is None:
+            return None
+        audience = annotation(sa, EKS_AUDIENCE) or "sts.amazonaws.com"
+        raw = template_annotation(w, EKS_TOKEN_EXPIRATION) or annotation(sa, EKS_TOKEN_EXPIRATION)
+        n = go_int(raw) if raw else None
+        expiration = EKS_DEFAULT_TOKEN_EXPIRATION if n is None else max(n, EKS_MIN_TOKEN_EXPIRATION)
+        return ProjectedToken("aws-iam-token", (), "token", audience, expiration, injected_by="eks",
+                              where=annotation_loc(sa, EKS_ROLE_ARN))
+    if sa is None or not annotation(sa, AZWI_CLIENT_ID) or not azwi_injected(w, crel, c):
+        return None
+    raw = template_annotation(w, AZWI_TOKEN_EXPIRATION) or annotation(sa, AZWI_TOKEN_EXPIRATION)
+    n = go_int(raw) if raw else None
+    return ProjectedToken("azure-identity-token", (), "azure-identity-token", AZWI_AUDIENCE,
+                          AZWI_DEFAULT_TOKEN_EXPIRATION if n is None else n, injected_by="azure",
+                          where=template_label_loc(w, AZWI_USE))
 
 
 def external_account_for(w: Workload, container: dict, path: str, inventory: Inventory) -> GcpExternalAccount | None:
     """The `external_account` configuration a GOOGLE_APPLICATION_CREDENTIALS path points at, if scanned."""
-    target = resolve(w, container, path)
-    if target.kind not in ("configmap", "secret") or not target.secret:
-        return None
-    holder_kind = "configmap" if target.kind == "configmap" else "secret"
-    wanted = f"{holder_kind} {w.namespace}/{target.secret} key {target.key}"
-    for cfg in inventory.of(GcpExternalAccount):
-        if cfg.holder == wanted:
-            return cfg
-    return None
+    wanted = holder_of(w, container, path)
+    found = inventory.lookup(GcpExternalAccount, resource_holder, wanted) if wanted else []
+    return found[0] if found else None
 
 
 def legacy_token_secret(w: Workload, target: Target, inventory: Inventory) -> Secret | None:
     if target.kind != "secret" or not target.secret:
         return None
-    for s in inventory.of(Secret):
-        if s.name == target.secret and s.namespace == w.namespace and s.type == LEGACY_TOKEN_TYPE:
-            return s
-    return None
-
+    s = _object(inventory, Secret, w.namespace, target.secret)
+    return s if s is not None and s.type == LEGACY_TOKEN_TYPE else None
 
 
 # --- Federation annotations and the webhooks that read them (rules.md sections 2 and 8.1) ---------------
@@ -337,8 +360,7 @@ def federation_annotations(sa: ServiceAccount) -> list[tuple[str, str, str]]:
 
 def service_account(w: Workload, inventory: Inventory) -> ServiceAccount | None:
     """The scanned ServiceAccount the pod runs as (same namespace, `serviceAccountName` or `default`)."""
-    name = w.service_account_name
-    return next((s for s in inventory.of(ServiceAccount) if s.namespace == w.namespace and s.name == name), None)
+    return _object(inventory, ServiceAccount, w.namespace, w.service_account_name)
 
 
 def _container_list(crel: tuple) -> str:
@@ -489,11 +511,8 @@ def credential_file(w: Workload, container: dict, path: str,
     wanted = holder_of(w, container, path)
     if wanted is None:
         return None
-    for cls in (GcpExternalAccount, GcpServiceAccountKey):
-        for cfg in inventory.of(cls):
-            if cfg.holder == wanted:
-                return cfg
-    return None
+    found = inventory.lookup((GcpExternalAccount, GcpServiceAccountKey), resource_holder, wanted)
+    return found[0] if found else None
 
 
 def mounted_objects(w: Workload) -> set[tuple[str, str]]:
@@ -516,11 +535,8 @@ def mounted_objects(w: Workload) -> set[tuple[str, str]]:
 
 def mounted_external_account(w: Workload, inventory: Inventory) -> GcpExternalAccount | None:
     """An `external_account` configuration held by a ConfigMap or Secret that the pod mounts."""
-    mounted = mounted_objects(w)
-    for cfg in inventory.of(GcpExternalAccount):
-        kind, _, rest = (cfg.holder or "").partition(" ")
-        ns_name = rest.split(" key ", 1)[0]
-        ns, _, name = ns_name.partition("/")
-        if ns == w.namespace and (kind, name) in mounted:
-            return cfg
+    for kind, name in sorted(mounted_objects(w)):
+        found = inventory.lookup(GcpExternalAccount, holder_object, (kind, w.namespace, name))
+        if found:
+            return found[0]
     return None
