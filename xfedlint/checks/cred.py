@@ -20,7 +20,7 @@ from typing import Iterator
 
 from xfedlint.checks.base import CheckContext, Hit, related
 from xfedlint.model.location import Location
-from xfedlint.model.resources import ConfigMap, GcpServiceAccountKey, Secret, Workload
+from xfedlint.model.resources import ConfigMap, GcpServiceAccountKey, Secret, Workload, resource_holder
 from xfedlint.semantics import k8s_tokens
 from xfedlint.semantics.k8s_tokens import EnvBinding
 
@@ -162,8 +162,8 @@ def _material_loc(obj, entry: Entry, m: Material, ctx: CheckContext) -> Location
 
 
 def _sa_key_resource(obj, key: str, ctx: CheckContext) -> GcpServiceAccountKey | None:
-    holder = f"{obj.label} key {key}"
-    return next((k for k in ctx.inventory.of(GcpServiceAccountKey) if k.holder == holder), None)
+    found = ctx.inventory.lookup(GcpServiceAccountKey, resource_holder, f"{obj.label} key {key}")
+    return found[0] if found else None
 
 
 def _configmap_anchor(namespace: str, name: str, kind: str) -> str:

@@ -69,17 +69,25 @@ def projected_token_no_audience(w: Workload, ctx: CheckContext) -> Iterator[Hit]
                       f"API server; set the audience of the service that will receive it", where, severity="note")
 
 
+def _secret_readers(inventory) -> dict:
+    """(namespace, secret name) -> [(workload, token use)] for every cloud token read from a Secret volume;
+    computed once per run so that judging each Secret stays linear."""
+    def compute():
+        out: dict = {}
+        for w in inventory.of(Workload):
+            for u in k8s_tokens.token_uses(w, inventory):
+                if u.target.kind == "secret" and u.target.secret:
+                    out.setdefault((w.namespace, u.target.secret), []).append((w, u))
+        return out
+
+    return inventory.memo("secret-readers", inventory, compute)
+
+
 def legacy_sa_token_secret(s: Secret, ctx: CheckContext) -> Iterator[Hit]:
     """K8S015: a non-expiring token Secret; an error when a cloud token variable reads it."""
     if s.type != k8s_tokens.LEGACY_TOKEN_TYPE:
         return
-    readers = []
-    for w in ctx.inventory.of(Workload):
-        if w.namespace != s.namespace:
-            continue
-        for u in k8s_tokens.token_uses(w, ctx.inventory):
-            if u.target.kind == "secret" and u.target.secret == s.name:
-                readers.append((w, u))
+    readers = _secret_readers(ctx.inventory).get((s.namespace, s.name), [])
     sa = s.annotations.get("kubernetes.io/service-account.name")
     who = f" for service account {sa!r}" if sa else ""
     if readers:

@@ -42,11 +42,19 @@ def federation_status(a: AzureRoleAssignment, inventory: Inventory) -> str:
         return "not-federated"
     if not a.principal_id:
         return "unknown"
-    identities = [i for i in inventory.of(AzureManagedIdentity) if i.principal_id == a.principal_id]
-    parents = {(f.parent or "").lower() for f in inventory.of(AzureFederatedCredential)}
+    identities = inventory.lookup(AzureManagedIdentity, _principal_id, a.principal_id.lower())
+    parents = inventory.index(AzureFederatedCredential, _parent)
     if any((i.resource_id or "").lower() in parents for i in identities):
         return "federated"
     return "unknown"
+
+
+def _principal_id(i: AzureManagedIdentity) -> str | None:
+    return i.principal_id.lower() if i.principal_id else None
+
+
+def _parent(f: AzureFederatedCredential) -> str | None:
+    return f.parent.lower() if f.parent else None
 
 
 def describe_status(status: str) -> str:
