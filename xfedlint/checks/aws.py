@@ -99,15 +99,19 @@ def trust_no_sub(role: AwsRole, ctx: CheckContext) -> Iterator[Hit]:
                   _where(st, fp), anchor=_anchor(role, st, fp, "sub"))
 
 
+def _provider_key(p: AwsOidcProvider) -> str:
+    return p.host_path.lower()
+
+
 def trust_no_aud(role: AwsRole, ctx: CheckContext) -> Iterator[Hit]:
     """AWS002: no positive, fail-closed constraint on `<issuer>:aud`."""
     expected = tuple(ctx.param("expected_audiences", AWS_STS_AUDIENCES))
-    providers = {p.host_path.lower(): p for p in ctx.inventory.of(AwsOidcProvider)}
     for st, fp in _trusts(role):
         cons = st.on_claim(fp.host, "aud")
         if any(c.operator.fail_closed for c in cons):
             continue
-        provider = providers.get(fp.host.lower())
+        found = ctx.inventory.lookup(AwsOidcProvider, _provider_key, fp.host.lower())
+        provider = found[0] if found else None
         shared = provider is not None and (len(provider.client_ids) > 1 or
                                            any(c not in expected for c in provider.client_ids))
         rel = ()
