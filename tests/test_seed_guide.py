@@ -24,6 +24,10 @@ EXPECTED = {
     # scenario 2.1: Storage Blob Data Reader on the whole subscription (a federated managed identity)
     ("2-aks/role-assignments.json", 14, 14, "AZ012", "warning"),
     ("2-aks/aks-federated-credentials.json", 10, 16, "AZ007", "note"),
+    # pods of the Azure-annotated service account without the webhook label: no Azure token is injected
+    # (they bring their own AWS / GCP token, so a note, per the catalog's K8S009)
+    ("2-aks/scenario2-2-aks-to-aws.yaml", 4, 1, "K8S009", "note"),
+    ("2-aks/scenario2-3-aks-to-gcp.yaml", 4, 1, "K8S009", "note"),
     # scenario 2.3: startsWith without a delimiter; TokenCreator to a principalSet; storage.admin
     ("2-aks/aks-provider.json", 2, 26, "GCP002", "error"),
     ("2-aks/aks-gcp-sa-iam-policy.json", 5, 9, "GCP012", "warning"),

@@ -117,11 +117,17 @@ def oidc_provider_multiple_audiences(p: AwsOidcProvider, ctx: CheckContext) -> I
         detail = "".join(f"; `{cid}` is {why}" for cid, _i, why in odd)
         yield Hit(f"{_name(p)} accepts {len(ids)} audiences ({', '.join(f'`{c}`' for c, _ in ids)}): STS takes a "
                   f"token minted for any of them, so every role trusting this provider must pin `:aud` "
-                  f"(AWS002){detail}", p.src.loc(key, i))
+                  f"(AWS002){detail}", p.src.loc(key, i), anchor=_other_cloud_anchor(p, next(c for c, j in ids if j == i)))
     elif odd:
         cid, i, why = odd[0]
         yield Hit(f"{_name(p)} accepts the audience `{cid}`, {why}: tokens minted for that relying party "
-                  f"also work at AWS STS; give AWS its own audience (`{expected[0]}`)", p.src.loc(key, i))
+                  f"also work at AWS STS; give AWS its own audience (`{expected[0]}`)", p.src.loc(key, i),
+                  anchor=_other_cloud_anchor(p, cid))
+
+
+def _other_cloud_anchor(p: AwsOidcProvider, cid: str) -> str | None:
+    """When the entry at fault is another cloud's token-exchange audience, K8S005 reports it instead."""
+    return f"{p.identity}|aud:{cid}" if audience_cloud(cid) not in (None, "aws") else None
 
 
 # --- AWS013 ---------------------------------------------------------------------------------------------

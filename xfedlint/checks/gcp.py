@@ -40,6 +40,7 @@ from xfedlint.semantics.gcp_iam import (
 from xfedlint.semantics.issuers import (
     AWS_STS_AUDIENCES,
     AZURE_AUDIENCES,
+    audience_cloud,
     is_kubernetes_issuer,
     is_multi_tenant,
     multi_tenant_issuer,
@@ -354,7 +355,8 @@ def allowed_audiences(p: GcpProvider, ctx: CheckContext) -> Iterator[Hit]:
             specific = True
             yield Hit(f"`allowedAudiences` contains `{a}`, the audience of another relying party: a token minted "
                       f"for it (and presented there) is also accepted here, so one stolen token works at both; use "
-                      f"a dedicated audience, e.g. {own}", where, severity="warning")
+                      f"a dedicated audience, e.g. {own}", where, severity="warning",
+                      anchor=f"{p.identity}|aud:{a}" if audience_cloud(a) in ("aws", "azure") else None)
         elif issuer and a.rstrip("/") == issuer.rstrip("/"):
             specific = True
             yield Hit(f"`allowedAudiences` contains `{a}`, the issuer itself: that is the Kubernetes API server's "

@@ -359,8 +359,20 @@ def federation_annotations(sa: ServiceAccount) -> list[tuple[str, str, str]]:
 
 
 def service_account(w: Workload, inventory: Inventory) -> ServiceAccount | None:
-    """The scanned ServiceAccount the pod runs as (same namespace, `serviceAccountName` or `default`)."""
-    return _object(inventory, ServiceAccount, w.namespace, w.service_account_name)
+    """The scanned ServiceAccount the pod runs as. When the inputs hold several with that namespace and name
+    (manifests of several clusters scanned together), the one in the same file, else the same folder with the
+    longest common file-name prefix, is taken; a tie is ambiguous (None), never guessed."""
+    found = inventory.lookup(ServiceAccount, namespaced_name, (w.namespace, w.service_account_name))
+    if len(found) <= 1:
+        return found[0] if found else None
+
+    def closeness(sa) -> tuple:
+        same_dir = posixpath.dirname(sa.src.file) == posixpath.dirname(w.src.file)
+        common = posixpath.commonprefix([posixpath.basename(sa.src.file), posixpath.basename(w.src.file)])
+        return (sa.src.file == w.src.file, same_dir, len(common) if same_dir else 0)
+
+    ranked = sorted(found, key=closeness, reverse=True)
+    return ranked[0] if closeness(ranked[0]) != closeness(ranked[1]) else None
 
 
 def _container_list(crel: tuple) -> str:
