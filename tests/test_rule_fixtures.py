@@ -15,6 +15,7 @@ import pytest
 from xfedlint import api, registry
 from xfedlint.checks import CHECKS
 from xfedlint.checks.base import Check
+from xfedlint.config import Config, read_config
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -42,7 +43,10 @@ def test_rule_case(rule_id: str, case: Path, monkeypatch):
             raise RuntimeError("simulated bug")
         monkeypatch.setitem(CHECKS, crash, Check(boom, CHECKS[crash].kind))
     monkeypatch.chdir(case)
-    result = api.scan((".",))
+    # a case's own .xfedlint.yaml (clusters, inventory completeness); never a parent's
+    cfg_file = case / ".xfedlint.yaml"
+    config = read_config(cfg_file) if cfg_file.exists() else Config(root=str(case))
+    result = api.scan((".",), config=config)
     got = [f for f in result.findings if f.rule in rules]
     want = expected["findings"]
     if case.name.startswith("pass"):

@@ -20,14 +20,13 @@ from xfedlint.model.resources import (
     AzureFederatedCredential,
     AzureManagedIdentity,
     AzureRoleAssignment,
-    GcpExternalAccount,
     GcpIamPolicy,
     GcpProvider,
     ServiceAccount,
     Workload,
 )
 from xfedlint.semantics import aws_policy, k8s_tokens
-from xfedlint.semantics.gcp_iam import is_federated, parse_principal
+from xfedlint.semantics.gcp_iam import is_federated, parse_principal, providers_of_pool
 from xfedlint.semantics.issuers import host_path, is_kubernetes_issuer, normalise_issuer
 
 _IMPERSONATION_URL = re.compile(r"/serviceAccounts/([^/:]+@[^/:]+):generateAccessToken$")
@@ -341,7 +340,9 @@ def _policy_owner(policy: GcpIamPolicy, referenced: set) -> tuple[str, str] | No
     best = None
     for email in referenced:
         local = email.split("@", 1)[0]
-        if local and local in stem and (best is None or len(local) > len(best.split("@", 1)[0])):
+        # a whole word of the file name: `app` names `app-iam-policy.json`, not `myapp-sa-iam-policy.json`
+        if local and re.search(rf"(?<![a-z0-9]){re.escape(local)}(?![a-z0-9])", stem) and \
+                (best is None or len(local) > len(best.split("@", 1)[0])):
             best = email
     return (best, "filename") if best else None
 
@@ -359,7 +360,7 @@ def _gcp_impersonation_edge(fed: Federation, gsa: str, member: str, role: str, l
     if pr is None:
         return
     weak = "whole pool" if pr["rest"] == "*" else ("attribute set" if pr["type"] == "principalSet" else None)
-    for p in fed.providers_by_pool.get(pr["pool"], []) or [None]:
+    for p in providers_of_pool(fed.providers_by_pool.get(pr["pool"], []), pr) or [None]:
         source = f"gcp-provider:{p.name}" if p is not None and p.name else \
             g.add_node(Node(f"gcp-pool:{pr['project']}/{pr['pool']}", "gcp-provider", f"pool {pr['pool']}")).id
         g.add_edge(Edge(source, target, "trusts", f"{role.rsplit('.', 1)[-1]}: {pr['rest']}", weak, (loc,)))
