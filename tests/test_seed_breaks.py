@@ -1,5 +1,5 @@
 """The seed guide's scenarios with one deliberate break each: every break is reported once, at the place
-to fix, with the other end as a related location; the unbroken versions report no correlation finding.
+to fix, with the other end as a related location; the unbroken versions report no correlation error or warning.
 
 The fixture folders are the rules' own multi-file cases (tests/fixtures/<ID>/...); here the whole catalog
 runs on them, so a second rule reporting the same break would fail the test.
@@ -53,4 +53,5 @@ def test_each_break_is_reported_once_with_the_other_end(case, rule, file, line, 
 @pytest.mark.parametrize("case", UNBROKEN)
 def test_unbroken_versions_report_no_correlation_finding(case, monkeypatch):
     result = _scan(case, monkeypatch)
-    assert [f.rule for f in result.findings if f.rule in CORRELATION] == []
+    # (K8S009's note on a pod of the Azure-annotated service account that brings its own token is hygiene)
+    assert [f.rule for f in result.findings if f.rule in CORRELATION and f.severity != "note"] == []
