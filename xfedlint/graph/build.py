@@ -90,10 +90,12 @@ def build(inventory: Inventory, cluster_issuer: Callable[[str], str | None] | No
     fed = Federation(graph=g)
     _index_cloud_side(inventory, fed)
     _kubernetes(inventory, fed, cluster_issuer)
-    _aws(inventory, fed)
+    aws_trusts = _aws(inventory, fed)
     _azure(inventory, fed)
     _gcp(inventory, fed)
     _infer_issuers(fed)
+    for role, rid, st, fp, weak in aws_trusts:  # after inference: a known cluster issuer prunes the matches
+        _aws_federates(fed, role, rid, st, fp, weak)
     return fed
 
 
@@ -173,8 +175,10 @@ def _claimed_node(g: Graph, cloud: str, value: str) -> str:
 # ---- AWS -----------------------------------------------------------------------------------------------
 
 
-def _aws(inv: Inventory, fed: Federation) -> None:
+def _aws(inv: Inventory, fed: Federation) -> list:
+    """Roles, their trusts and grants; returns the OIDC trust statements, matched to service accounts later."""
     g = fed.graph
+    trusts = []
     for p in inv.of(AwsOidcProvider):
         g.add_node(Node(issuer_id(p.host_path), "issuer", p.host_path, p.src.loc(), p))
     for role in inv.of(AwsRole):
@@ -189,11 +193,12 @@ def _aws(inv: Inventory, fed: Federation) -> None:
                 g.add_node(Node(iss, "issuer", fp.host))
                 g.add_edge(Edge(iss, rid, "trusts", "sub " + (", ".join(subs) if subs else "(any)"), weak,
                                 (st.src.loc(),), issuer="https://" + fp.host))
-                _aws_federates(fed, role, rid, st, fp, weak)
+                trusts.append((role, rid, st, fp, weak))
         for arn in role.attached_policy_arns:
             pid = f"aws-policy:{arn}"
             g.add_node(Node(pid, "aws-policy", arn.rsplit("/", 1)[-1]))
             g.add_edge(Edge(rid, pid, "grants", "attached"))
+    return trusts
 
 
 def _aws_weakness(st, fp) -> str | None:
@@ -249,7 +254,9 @@ def _namespace_candidates(fed: Federation, pattern: str) -> set:
     if not pattern.startswith(prefix) and not prefix.startswith(aws_policy.literal_prefix(pattern)):
         return set()
     rest = pattern[len(prefix):] if pattern.startswith(prefix) else "*"
-    ns, _, _ = rest.partition(":")
+    ns, _, name = rest.partition(":")
+    if not aws_policy.has_wildcard(rest):  # a literal subject names one service account
+        return {(ns, name)} if name in fed.namespaces.get(ns, ()) else set()
     if aws_policy.has_wildcard(ns) or not ns:
         return {(n, s) for n, names in fed.namespaces.items() for s in names}
     return {(ns, s) for s in fed.namespaces.get(ns, ())}
@@ -299,7 +306,10 @@ def _azure(inv: Inventory, fed: Federation) -> None:
 
 def _gcp(inv: Inventory, fed: Federation) -> None:
     g = fed.graph
-    referenced = {n.id.split(":", 1)[1] for n in g.of_kind("gcp-service-account")}
+    referenced: dict = {}  # local part of each referenced service account -> e-mail
+    for n in g.of_kind("gcp-service-account"):
+        email = n.id.split(":", 1)[1]
+        referenced.setdefault(email.split("@", 1)[0], email)
     for p in inv.of(GcpProvider):
         pid = f"gcp-provider:{p.name}" if p.name else f"gcp-provider:{p.identity}"
         g.add_node(Node(pid, "gcp-provider", p.label.replace("provider ", ""), p.src.loc(), p))
@@ -329,7 +339,7 @@ def _gcp(inv: Inventory, fed: Federation) -> None:
                     g.add_edge(Edge(gcp_sa_id(email), rid, "grants", b.role, evidence=(loc,)))
 
 
-def _policy_owner(policy: GcpIamPolicy, referenced: set) -> tuple[str, str] | None:
+def _policy_owner(policy: GcpIamPolicy, referenced: dict) -> tuple[str, str] | None:
     """The service account whose IAM policy this is: named by the input, or by its file name containing
     the local part of a service account the inputs refer to (`eks-gcp-sa-iam-policy.json`)."""
     if policy.level != "service-account":
@@ -337,14 +347,17 @@ def _policy_owner(policy: GcpIamPolicy, referenced: set) -> tuple[str, str] | No
     if policy.resource_name and "/serviceAccounts/" in policy.resource_name:
         return policy.resource_name.rsplit("/serviceAccounts/", 1)[1], "input"
     stem = policy.src.file.rsplit("/", 1)[-1].lower()
+    # whole words of the file name: `app` names `app-iam-policy.json`, not `myapp-sa-iam-policy.json`; each run
+    # of consecutive words is looked up, the longest match winning (a name has few words: this stays linear)
+    words = [m.span() for m in re.finditer(r"[a-z0-9]+", stem)]
     best = None
-    for email in referenced:
-        local = email.split("@", 1)[0]
-        # a whole word of the file name: `app` names `app-iam-policy.json`, not `myapp-sa-iam-policy.json`
-        if local and re.search(rf"(?<![a-z0-9]){re.escape(local)}(?![a-z0-9])", stem) and \
-                (best is None or len(local) > len(best.split("@", 1)[0])):
-            best = email
-    return (best, "filename") if best else None
+    for i in range(len(words)):
+        for j in range(len(words) - 1, i - 1, -1):
+            local = stem[words[i][0]:words[j][1]]
+            if local in referenced and (best is None or len(local) > len(best[0])):
+                best = (local, referenced[local])
+                break
+    return (best[1], "filename") if best else None
 
 
 def _gcp_impersonation_edge(fed: Federation, gsa: str, member: str, role: str, loc: Location) -> None:
