@@ -317,7 +317,7 @@ def _gcp(inv: Inventory, fed: Federation) -> None:
             iss = issuer_id(p.issuer_uri)
             g.add_node(Node(iss, "issuer", host_path(p.issuer_uri).rstrip("/")))
             cond = p.attribute_condition if isinstance(p.attribute_condition, str) and p.attribute_condition else None
-            g.add_edge(Edge(iss, pid, "trusts", cond or "(no condition)", None if cond else "no attribute condition",
+            g.add_edge(Edge(iss, pid, "trusts", cond or "(no condition)", _condition_weakness(p, cond),
                             (p.src.loc("oidc", "issuerUri"),), issuer=p.issuer_uri))
     for policy in inv.of(GcpIamPolicy):
         gsa = _policy_owner(policy, referenced)
@@ -337,6 +337,31 @@ def _gcp(inv: Inventory, fed: Federation) -> None:
                     g.add_node(Node(rid, "gcp-role", f"{b.role} @ {policy.resource_name or policy.level}",
                                     policy.loc("bindings", b.index, "role"), policy))
                     g.add_edge(Edge(gcp_sa_id(email), rid, "grants", b.role, evidence=(loc,)))
+
+
+def _condition_weakness(p: GcpProvider, cond: str | None) -> str | None:
+    """Why a provider's attribute condition admits more than it seems to (GCP001/GCP002's reasons), or None."""
+    if cond is None:
+        return "no attribute condition"
+    from xfedlint.semantics import cel
+    from xfedlint.semantics.cel_weakness import is_trivially_true, weaknesses
+
+    try:
+        tree = cel.parse(cond)
+    except cel.CelSyntaxError:
+        return "invalid condition"
+    if is_trivially_true(tree):
+        return "always-true condition"
+    found = [w for w in weaknesses(cond, tree, p.attribute_mapping if isinstance(p.attribute_mapping, dict) else None)
+             if w.severity == "error"]
+    if not found:
+        return None
+    weak = cond[found[0].start:found[0].end]  # the weak part of the condition, as written
+    for call, reason in ((".startsWith(", "prefix match"), (".endsWith(", "suffix match"),
+                         (".contains(", "substring match"), (".matches(", "unanchored pattern")):
+        if call in weak:
+            return reason
+    return "weak condition"
 
 
 def _policy_owner(policy: GcpIamPolicy, referenced: dict) -> tuple[str, str] | None:
