@@ -37,19 +37,31 @@ def cli() -> None:
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE.")
-@click.option("--fail-on", type=click.Choice(exit_policy.FAIL_ON), default="warning", show_default=True,
-              help="Exit 1 when a finding at or above this severity is reported.")
-@click.option("--select", multiple=True, help="Only these rule IDs or prefixes (comma-separated, repeatable).")
-@click.option("--ignore", multiple=True, help="Skip these rule IDs or prefixes (comma-separated, repeatable).")
-@click.option("--exclude", multiple=True, help="Skip files and folders matching this glob (repeatable).")
+@click.option("--fail-on", type=click.Choice(exit_policy.FAIL_ON), default=None,
+              help="Exit 1 when a finding at or above this severity is reported.  [default: warning, or the "
+                   "config's fail-on]")
+@click.option("--select", multiple=True, help="Only these rule IDs or prefixes (comma-separated, repeatable; "
+                                              "replaces the config's select).")
+@click.option("--ignore", multiple=True, help="Skip these rule IDs or prefixes (comma-separated, repeatable; "
+                                              "replaces the config's ignore).")
+@click.option("--exclude", multiple=True, help="Skip files and folders matching this glob (repeatable; added to "
+                                               "the config's exclude).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False),
+              help="Configuration file (default: .xfedlint.yaml, .xfedlint.yml or [tool.xfedlint] in "
+                   "pyproject.toml, in the current folder or the nearest parent).")
 @click.option("--strict", is_flag=True, help="Unparseable inputs fail the run (exit 3).")
-def scan(paths, fmt, output, fail_on, select, ignore, exclude, strict) -> None:
+def scan(paths, fmt, output, fail_on, select, ignore, exclude, config_file, strict) -> None:
     """Scan files and folders (default: the current folder; `-` reads standard input)."""
+    from xfedlint.config import load_config
+
     try:
-        result = api.scan(tuple(paths) or (".",), select=_split(select), ignore=_split(ignore), exclude=exclude)
+        config = load_config(config_file, Path.cwd())
+        result = api.scan(tuple(paths) or (".",), config=config, select=_split(select), ignore=_split(ignore),
+                          exclude=exclude)
     except XfedlintError as exc:
         click.echo(f"xfedlint: {exc}", err=True)
         sys.exit(exc.exit_code)
+    fail_on = fail_on or config.fail_on
     code = exit_policy.ExitPolicy(fail_on, strict).code(result)
     stream = open(output, "w", encoding="utf-8") if output else sys.stdout
     try:
@@ -133,6 +145,64 @@ def explain(rule_id) -> None:
         Console().print(Markdown(page))
     else:
         click.echo(page)
+
+
+@cli.command()
+@click.option("--force", is_flag=True, help="Overwrite an existing .xfedlint.yaml.")
+def init(force) -> None:
+    """Write a commented starter .xfedlint.yaml in the current folder."""
+    from xfedlint.config import CONFIG_NAMES, STARTER
+
+    target = Path(CONFIG_NAMES[0])
+    if target.exists() and not force:
+        click.echo(f"xfedlint: {target} already exists; --force overwrites it", err=True)
+        sys.exit(exit_policy.USAGE)
+    target.write_text(STARTER, encoding="utf-8")
+    click.echo(f"Wrote {target}: every key is optional; `xfedlint scan` reads it from this folder and below.")
+
+
+@cli.command("graph")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(("tree", "mermaid", "dot", "json")), default="tree",
+              show_default=True, help="tree for the terminal, mermaid or dot for docs and reviews, json for machines.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the graph to FILE.")
+@click.option("--exclude", multiple=True, help="Skip files and folders matching this glob (repeatable).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False),
+              help="Configuration file (its clusters name each manifest's issuer; default: found as for scan).")
+def graph_cmd(paths, fmt, output, exclude, config_file) -> None:
+    """Draw the federation graph: which service account can become which cloud identity, through which trust,
+    with which permissions; weak edges marked. Unreadable inputs (XF001) are listed on standard error."""
+    import glob
+
+    from xfedlint.config import load_config
+    from xfedlint.graph import render
+    from xfedlint.graph.build import build
+    from xfedlint.loaders import load_files
+    from xfedlint.loaders.files import discover
+
+    try:
+        config = load_config(config_file, Path.cwd())
+    except XfedlintError as exc:
+        click.echo(f"xfedlint: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    source = os.path.abspath(config.source) if config.source else None
+    files, missing = discover(tuple(paths) or (".",), tuple(exclude))
+    files = [f for f in files if not config.excluded(f.display) and os.path.abspath(f.path) != source]
+    if not files:
+        click.echo("xfedlint: no input files found" + (f" (missing: {', '.join(missing)})" if missing else ""),
+                   err=True)
+        sys.exit(exit_policy.NO_INPUT)
+    levels = {glob.escape(f.display): level for f in files if (level := config.policy_level(f.display))}
+    inventory = load_files(files, size_cap=config.size_cap, policy_levels=levels)
+    for p in inventory.problems:
+        click.echo(f"{p.location.file}:{p.location.span.line}:{p.location.span.col}: XF001 {p.message}", err=True)
+    federation = build(inventory, config.cluster_issuer)
+    styled = fmt == "tree" and not output and _use_color(sys.stdout)
+    text = render.render(federation, fmt, rich=styled)
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False, color=styled or None)
 
 
 def main() -> None:
