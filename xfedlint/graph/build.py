@@ -94,6 +94,7 @@ def build(inventory: Inventory, cluster_issuer: Callable[[str], str | None] | No
     _azure(inventory, fed)
     _gcp(inventory, fed)
     _infer_issuers(fed)
+    _gcp_federates(fed)
     for role, rid, st, fp, weak in aws_trusts:  # after inference: a known cluster issuer prunes the matches
         _aws_federates(fed, role, rid, st, fp, weak)
     return fed
@@ -183,8 +184,8 @@ def _aws(inv: Inventory, fed: Federation) -> list:
         g.add_node(Node(issuer_id(p.host_path), "issuer", p.host_path, p.src.loc(), p))
     for role in inv.of(AwsRole):
         rid = aws_role_id(role.arn) if role.arn else f"aws-role:{role.identity}"
-        g.add_node(Node(rid, "aws-role", role.name or (role.arn or role.label).rsplit("/", 1)[-1], role.src.loc(),
-                        role))
+        label = role.name or (role.arn.rsplit("/", 1)[-1] if role.arn else role.src.file.rsplit("/", 1)[-1])
+        g.add_node(Node(rid, "aws-role", label, role.src.loc(), role))
         if role.trust is not None:
             for st, fp in aws_policy.oidc_trust_statements(role.trust):
                 subs = [v.text for c in st.on_claim(fp.host, "sub") for v in c.values]
@@ -277,7 +278,8 @@ def _azure(inv: Inventory, fed: Federation) -> None:
         parent = by_resource.get((fic.parent or "").lower())
         if parent is None:  # an app registration or an identity not in the inputs
             parent = g.add_node(Node(f"azure-app:{fic.parent or fic.src.file}", "azure-identity",
-                                     (fic.parent or "").rsplit("/", 1)[-1] or f"app of {fic.src.file}")).id
+                                     (fic.parent or "").rsplit("/", 1)[-1] or
+                                     f"app of {fic.src.file.rsplit('/', 1)[-1]}")).id
         issuer = str(fic.issuer or "")
         iss = issuer_id(issuer)
         g.add_node(Node(iss, "issuer", host_path(issuer.strip()).rstrip("/")))
@@ -333,10 +335,33 @@ def _gcp(inv: Inventory, fed: Federation) -> None:
                     if "svc.id.goog[" in email:
                         continue
                     g.add_node(Node(gcp_sa_id(email), "gcp-service-account", email))
-                    rid = f"gcp-role:{b.role}@{policy.resource_name or policy.level}"
-                    g.add_node(Node(rid, "gcp-role", f"{b.role} @ {policy.resource_name or policy.level}",
-                                    policy.loc("bindings", b.index, "role"), policy))
+                    where = policy.resource_name or f"{policy.level} ({policy.src.file.rsplit('/', 1)[-1]})"
+                    rid = f"gcp-role:{b.role}@{policy.resource_name or policy.src.file}"
+                    g.add_node(Node(rid, "gcp-role", f"{b.role} @ {where}", policy.loc("bindings", b.index, "role"),
+                                    policy))
                     g.add_edge(Edge(gcp_sa_id(email), rid, "grants", b.role, evidence=(loc,)))
+
+
+def _gcp_federates(fed: Federation) -> None:
+    """service account -> Google service account, where a pod of it holds an `external_account` config
+    naming a provider whose principals are bound on that service account. Whether the binding and condition
+    admit this very subject is X003's judgement; the edge carries the weakest link's reason."""
+    g = fed.graph
+    for wl in g.of_kind("workload"):
+        claims = g.out(wl.id, "claims")
+        providers = [e.target for e in claims if e.target.startswith("gcp-provider:")]
+        gsas = {e.target for e in claims if e.target.startswith("gcp-service-account:")}
+        runs_as = g.out(wl.id, "runs-as")
+        if not (providers and gsas and runs_as):
+            continue
+        for pid in providers:
+            condition = next((e for e in g.into(pid, "trusts")), None)
+            for trust in g.out(pid, "trusts"):
+                if trust.target in gsas:
+                    weak = trust.weak or (condition.weak if condition is not None else None)
+                    g.add_edge(Edge(runs_as[0].target, trust.target, "federates",
+                                    f"via {g.nodes[pid].label}", weak, trust.evidence,
+                                    issuer=condition.issuer if condition is not None else ""))
 
 
 def _condition_weakness(p: GcpProvider, cond: str | None) -> str | None:
