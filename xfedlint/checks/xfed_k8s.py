@@ -710,6 +710,9 @@ def azwi_pod_label_missing(w: Workload, ctx: CheckContext) -> Iterator[Hit]:
     value = w.template_labels.get(AZWI_USE)
     if value == "true" or k8s_tokens.placeholder(value):
         return  # labelled, or an unrendered template value (unknown, not wrong)
+    if value is not True and any(u.cloud == "azure" and u.injected_by is None and u.target.kind == "projected-token"
+                                 for u in k8s_tokens.token_uses(w, ctx.inventory)):
+        return  # the pod mounts its own Azure token and sets the variables: it does not need the webhook
     meta = k8s_tokens.template_metadata_path(w)
     template = w.label if w.kind == "Pod" else f"the pod template of {w.label}"
     evidence = _uses_azure(w, ctx)
