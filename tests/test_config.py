@@ -69,7 +69,8 @@ def _pos(text: str, needle: str, nth: int = 0) -> tuple[int, int]:
 
 
 def _findings(out: str) -> list[tuple[str, str, str]]:
-    return sorted((f["rule"], f["file"], f["severity"]) for f in json.loads(out)["findings"])
+    """The active findings (per-path ignores suppress them: tests/test_suppressions.py covers how)."""
+    return sorted((f["rule"], f["file"], f["severity"]) for f in json.loads(out)["findings"] if not f["suppressed"])
 
 
 def _write(folder: Path, files: dict) -> Path:
@@ -175,11 +176,13 @@ def test_per_path_ignores(run_cli, tmp_path):
                               ("AWS019", "current/trust.json", "error")]
 
 
-def test_per_path_ignore_of_xf001_drops_the_load_problem_too(run_cli, tmp_path):
+def test_per_path_ignore_of_xf001_suppresses_it_and_drops_the_load_problem(run_cli, tmp_path):
     _write(tmp_path, {"broken/a.yaml": "a: [1, 2\n", "trust.json": CUSTOM_AUD_TRUST,
                       ".xfedlint.yaml": "per-path-ignores:\n  broken: [XF001]\n"})
     code, out, _ = run_cli("scan", "--format", "json", "--strict", "--fail-on", "error", cwd=tmp_path)
-    assert code == 0 and json.loads(out)["problems"] == [] and "XF001" not in out
+    doc = json.loads(out)
+    assert code == 0 and doc["problems"] == [] and ("AWS020", "trust.json", "warning") in _findings(out)
+    assert [(f["file"], f["suppressed"]) for f in doc["findings"] if f["rule"] == "XF001"] == [("broken/a.yaml", True)]
 
 
 def test_severity_overrides_change_the_exit_code(run_cli, tmp_path):

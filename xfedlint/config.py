@@ -560,7 +560,7 @@ STARTER = """\
 # Never run these rules.
 ignore: []
 
-# Findings of these rules are not reported in matching files (JSON has no comments for inline
+# Findings of these rules in matching files are reported as suppressed (JSON has no comments for inline
 # `# xfedlint: ignore[ID]` suppressions).
 per-path-ignores:
   # "legacy/**": [AWS019]

@@ -56,6 +56,7 @@ class RunResult:
     problems: list = field(default_factory=list)  # LoadProblem, also reported as XF001 findings
     missing_paths: list = field(default_factory=list)
     sources: dict = field(default_factory=dict)  # file -> text, for source excerpts
+    notices: list = field(default_factory=list)  # suppress.Notice: about the run itself; never fail it
 
     @property
     def active(self) -> list:

@@ -23,6 +23,13 @@ def _finding(f: Finding) -> dict:
     }
 
 
+def _notice(n) -> dict:
+    """A suppression that suppresses nothing, a baseline written: about the run, never failing it."""
+    loc = n.location
+    return {"level": n.level, "message": n.message, "file": loc.file if loc else None,
+            "line": loc.span.line if loc else None, "column": loc.span.col if loc else None}
+
+
 def document(result: RunResult) -> dict:
     counts = result.counts()
     return {
@@ -31,6 +38,7 @@ def document(result: RunResult) -> dict:
         "findings": [_finding(f) for f in result.findings],
         "problems": [{"file": p.location.file, "line": p.location.span.line, "column": p.location.span.col,
                       "reason": p.reason, "message": p.message} for p in result.problems],
+        "notices": [_notice(n) for n in result.notices],
         "summary": {"files_read": result.files_seen, "files_with_federation": result.files_relevant,
                     "resources": result.resources, "errors": counts["error"], "warnings": counts["warning"],
                     "notes": counts["note"], "suppressed": len(result.findings) - len(result.active)},
