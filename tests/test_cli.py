@@ -126,3 +126,9 @@ def test_exit_70_on_internal_error(monkeypatch, capsys):
         cli.main()
     assert exc.value.code == 70
     assert "internal error (a bug)" in capsys.readouterr().err
+
+
+def test_unknown_rule_in_select_is_a_usage_error(run_cli, tmp_path):
+    (tmp_path / "trust.json").write_text(BAD_TRUST)
+    code, _, err = run_cli("scan", str(tmp_path), "--select", "NOPE9")
+    assert code == 2 and "unknown rule ID or prefix: NOPE9" in err

@@ -24,7 +24,7 @@ def _imported(*args: str) -> set:
     return names
 
 
-@pytest.mark.parametrize("fmt", ["text", "json", "sarif"])
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github"])
 def test_scan_path_imports_no_cloud_sdk(fmt):
     names = _imported("scan", str(TRUST), "--format", fmt)
     assert not names & set(CLOUD_SDKS), names & set(CLOUD_SDKS)

@@ -11,7 +11,7 @@ import click
 from xfedlint import __version__, api, exit_policy, registry
 from xfedlint.errors import XfedlintError
 
-FORMATS = ("text", "json", "sarif")
+FORMATS = ("text", "json", "sarif", "github")
 
 
 def _split(values: tuple) -> tuple:
@@ -50,14 +50,19 @@ def cli() -> None:
               help="Configuration file (default: .xfedlint.yaml, .xfedlint.yml or [tool.xfedlint] in "
                    "pyproject.toml, in the current folder or the nearest parent).")
 @click.option("--strict", is_flag=True, help="Unparseable inputs fail the run (exit 3).")
-def scan(paths, fmt, output, fail_on, select, ignore, exclude, config_file, strict) -> None:
+@click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False),
+              help="Report the findings recorded in FILE (by --write-baseline) as suppressed; new ones still count.")
+@click.option("--write-baseline", "write_baseline", type=click.Path(dir_okay=False),
+              help="Record the findings not otherwise suppressed in FILE (JSON); they are reported as suppressed.")
+def scan(paths, fmt, output, fail_on, select, ignore, exclude, config_file, strict, baseline_file,
+         write_baseline) -> None:
     """Scan files and folders (default: the current folder; `-` reads standard input)."""
     from xfedlint.config import load_config
 
     try:
         config = load_config(config_file, Path.cwd())
         result = api.scan(tuple(paths) or (".",), config=config, select=_split(select), ignore=_split(ignore),
-                          exclude=exclude)
+                          exclude=exclude, baseline=baseline_file, write_baseline=write_baseline)
     except XfedlintError as exc:
         click.echo(f"xfedlint: {exc}", err=True)
         sys.exit(exc.exit_code)
@@ -74,6 +79,10 @@ def scan(paths, fmt, output, fail_on, select, ignore, exclude, config_file, stri
             from xfedlint.reporters import json_report
 
             json_report.render(result, stream)
+        elif fmt == "github":
+            from xfedlint.reporters import github
+
+            github.render(result, stream)
         else:
             from xfedlint.reporters import sarif
 
@@ -81,6 +90,9 @@ def scan(paths, fmt, output, fail_on, select, ignore, exclude, config_file, stri
     finally:
         if output:
             stream.close()
+    for n in getattr(result, "notices", ()):  # suppressions that suppress nothing, a baseline written
+        where = f"{n.location.file}:{n.location.span.line}:{n.location.span.col}" if n.location else "xfedlint"
+        click.echo(f"{where}: {n.level}: {n.message}", err=True)
     if code == exit_policy.NO_INPUT and not result.files_seen:
         click.echo("xfedlint: no input files found" + (f" (missing: {', '.join(result.missing_paths)})"
                                                        if result.missing_paths else ""), err=True)

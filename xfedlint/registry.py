@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from xfedlint.errors import RuleDefinitionError
+from xfedlint.errors import RuleDefinitionError, UsageError
 from xfedlint.findings import SEVERITIES
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -126,5 +126,8 @@ def select(rules: dict[str, RuleSpec], select_ids: tuple = (), ignore_ids: tuple
     def matches(rule_id: str, patterns: tuple) -> bool:
         return any(rule_id.startswith(p.strip().upper()) for p in patterns if p.strip())
 
+    unknown = [p for p in (*select_ids, *ignore_ids) if p.strip() and not any(matches(r, (p,)) for r in rules)]
+    if unknown:  # a typo must not silently select nothing (or ignore nothing)
+        raise UsageError(f"unknown rule ID or prefix: {', '.join(unknown)} (`xfedlint rules` lists them)")
     chosen = [r for r in rules.values() if not select_ids or matches(r.id, select_ids)]
     return [r for r in chosen if not matches(r.id, ignore_ids)]
