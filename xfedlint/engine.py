@@ -27,6 +27,8 @@ def run(inventory: Inventory, rules: list[RuleSpec], params: dict | None = None,
         if rule.id in ("XF001", "XF002"):
             continue
         check = CHECKS[rule.check]
+        if not check.applies(inventory):
+            continue
         ctx = CheckContext(inventory, {**rule.params, **params.get(rule.id, {})}, config)
         if check.post:
             post.append((rule, ctx))

@@ -34,13 +34,19 @@ class Check:
     parser) loads only when a run has resources for it: a one-file pre-commit run pays for one family.
     """
 
-    __slots__ = ("_fn", "kind", "post")
+    __slots__ = ("_fn", "kind", "post", "needs")
 
     def __init__(self, fn: Callable[..., Iterable[Hit]] | str, kind: type | tuple | None = None,
-                 post: bool = False) -> None:
+                 post: bool = False, needs: tuple = ()) -> None:
         self._fn = fn
         self.kind = kind
         self.post = post  # runs after every other rule: fn(findings, ctx) -> findings (escalators such as X005)
+        # For a check over the whole inventory: groups of resource kinds that must each be present for it to
+        # find anything; when one is absent the check (and its module) is skipped.
+        self.needs = needs
+
+    def applies(self, inventory) -> bool:
+        return all(inventory.of(group) for group in self.needs)
 
     @property
     def fn(self) -> Callable[..., Iterable[Hit]]:
