@@ -322,6 +322,12 @@ def identity_annotation_malformed(sa: ServiceAccount, ctx: CheckContext) -> Iter
                   k8s_tokens.annotation_loc(sa, key))
 
 
+def _other_annotations(sa: ServiceAccount, rest: list) -> tuple:
+    """Related locations: the service account's other federation annotations."""
+    return tuple(related(k8s_tokens.annotation_loc(sa, k, key_only=True), f"{CLOUD_ANNOTATION[k]} identity")
+                 for k, _, _ in rest)
+
+
 def default_sa_federated(sa: ServiceAccount, ctx: CheckContext) -> Iterator[Hit]:
     """K8S011: a cloud identity on the namespace's `default` service account."""
     if sa.name != "default":
@@ -334,8 +340,7 @@ def default_sa_federated(sa: ServiceAccount, ctx: CheckContext) -> Iterator[Hit]
     yield Hit(f"service account {sa.namespace}/default carries {clouds}: every pod in namespace {sa.namespace!r} "
               f"that sets no `serviceAccountName` gets this cloud identity; give the workload a dedicated service "
               f"account", k8s_tokens.annotation_loc(sa, key, key_only=True),
-              related=tuple(related(k8s_tokens.annotation_loc(sa, k, key_only=True), f"{CLOUD_ANNOTATION[k]} identity")
-                            for k, _, _ in rest))
+              related=_other_annotations(sa, rest))
 
 
 def multi_cloud_sa(sa: ServiceAccount, ctx: CheckContext) -> Iterator[Hit]:
@@ -348,5 +353,4 @@ def multi_cloud_sa(sa: ServiceAccount, ctx: CheckContext) -> Iterator[Hit]:
     yield Hit(f"service account {sa.namespace}/{sa.name} is federated into {len(found)} clouds ({clouds}): one "
               f"Kubernetes identity, and every pod running as it, unlocks all of them; confirm this is intended or "
               f"use one service account per cloud", k8s_tokens.annotation_loc(sa, key, key_only=True),
-              related=tuple(related(k8s_tokens.annotation_loc(sa, k, key_only=True), f"{CLOUD_ANNOTATION[k]} identity")
-                            for k, _, _ in rest))
+              related=_other_annotations(sa, rest))
