@@ -146,6 +146,55 @@ def parse_yaml_stream(text: str, file: str, line_offset: int = 0, col_offset: in
 
     Documents before a syntax error are kept: one broken document does not hide the others.
     """
+    too_deep = _too_deep(text, line_offset, col_offset) if _may_nest_deeply(text) else None
+    if too_deep is not None:  # compose only the documents before the one nested too deeply
+        text = text[:too_deep[0]]
+    docs, err = _compose_stream(text, file, line_offset, col_offset, prefix)
+    if too_deep is not None and err is None:
+        err = too_deep[1]
+    return docs, err
+
+
+# libyaml's composer (PyYAML's C binding) recurses on the C stack once per nesting level and crashes the
+# interpreter (SIGSEGV, no exception) somewhere past 20,000 levels: `[` * 100000 kills the process. Its
+# parser is iterative, so a file that might nest that deep is first read as events, which is safe.
+# Every collection starts with one of these indicators, so their count bounds the nesting depth.
+_COMPOSE_SAFE_DEPTH = 2000  # well under the crash depth, even with a thread's smaller stack
+
+
+def _may_nest_deeply(text: str) -> bool:
+    bound = 0
+    for ch in "[{-:?":
+        bound += text.count(ch)
+        if bound > _COMPOSE_SAFE_DEPTH:
+            return True
+    return False
+
+
+def _too_deep(text: str, line_offset: int, col_offset: int) -> tuple[int, ParseError] | None:
+    """Where the first document nested deeper than MAX_DEPTH starts, and the error naming the place."""
+    depth = 0
+    doc_start = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            cls = event.__class__
+            if cls is yaml.DocumentStartEvent:
+                doc_start = event.start_mark.index
+            elif cls is yaml.MappingStartEvent or cls is yaml.SequenceStartEvent:
+                depth += 1
+                if depth > MAX_DEPTH:
+                    m = event.start_mark
+                    span = Span.point(m.line + 1 + line_offset, m.column + 1 + col_offset)
+                    return doc_start, ParseError(f"nesting deeper than {MAX_DEPTH} levels", span)
+            elif cls is yaml.MappingEndEvent or cls is yaml.SequenceEndEvent:
+                depth -= 1
+    except yaml.YAMLError:
+        return None  # composing stops at the same error, and nothing before it was too deep
+    return None
+
+
+def _compose_stream(text: str, file: str, line_offset: int, col_offset: int,
+                    prefix: Path) -> tuple[list[SourceDoc], ParseError | None]:
     docs: list[SourceDoc] = []
     try:
         for index, node in enumerate(yaml.compose_all(text, Loader=_Loader)):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import stat
 import sys
 from dataclasses import dataclass
 
@@ -91,11 +92,19 @@ def read_text(f: InputFile, size_cap: int = DEFAULT_SIZE_CAP) -> str | LoadProbl
         if f.path == STDIN:
             data = sys.stdin.buffer.read(size_cap + 1)
         else:
-            size = os.path.getsize(f.path)
-            if size > size_cap:
-                return _problem(f, f"file is {size:,} bytes, over the {size_cap:,}-byte size cap; not read",
-                                "too-large")
-            with open(f.path, "rb") as fh:
+            # Only regular files are read: opening a FIFO (named, or found in a folder under a .yaml name)
+            # blocks until a writer comes, and a device may never end. Checked before opening, and again on
+            # the open descriptor (non-blocking, so a file swapped for a FIFO in between cannot hang us).
+            if not stat.S_ISREG(os.stat(f.path).st_mode):
+                return _problem(f, "not a regular file (a FIFO, socket or device); not read", "not-regular")
+            fd = os.open(f.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+            with os.fdopen(fd, "rb") as fh:
+                st = os.fstat(fh.fileno())
+                if not stat.S_ISREG(st.st_mode):
+                    return _problem(f, "not a regular file (a FIFO, socket or device); not read", "not-regular")
+                if st.st_size > size_cap:
+                    return _problem(f, f"file is {st.st_size:,} bytes, over the {size_cap:,}-byte size cap; "
+                                       "not read", "too-large")
                 data = fh.read(size_cap + 1)
     except OSError as exc:
         return _problem(f, f"cannot read file: {exc.strerror or exc}", "unreadable")

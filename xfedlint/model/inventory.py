@@ -18,7 +18,7 @@ class LoadProblem:
 
     location: Location
     message: str
-    reason: str  # short machine-readable cause: unreadable, binary, encoding, too-large, syntax, template, ...
+    reason: str  # short machine-readable cause: unreadable, not-regular, binary, encoding, too-large, syntax, template, ...
 
 
 @dataclass

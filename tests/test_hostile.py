@@ -1,0 +1,348 @@
+"""Hostile and broken input (issue 8): nothing crashes or hangs xfedlint.
+
+Every case goes through the public API (`xfedlint.api.scan`) or the CLI, next to a well-formed trust policy
+whose AWS019 finding must still be reported: a hostile file ends as findings or an XF001 report with a
+position, within generous time and memory limits, and the rest of the scan is unaffected. Small hostile
+files live in tests/fixtures/hostile; big ones are made here, in tmp_path, at test time.
+
+Set XFEDLINT_HOSTILE_TABLE=FILE to write the measured table (case, report, time, peak) that
+docs/hostile-input.md shows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import FIXTURES, ROOT
+from xfedlint import api
+
+HOSTILE = FIXTURES / "hostile"
+SEEDS = ROOT / "examples" / "seed-guide"
+TIME_LIMIT = 10.0  # seconds per scan; each case takes well under one
+MEMORY_LIMIT = 200 * 1024 * 1024  # tracemalloc peak per scan
+CAP = 10 * 1024 * 1024  # the default size cap
+MEASURED: dict[str, tuple[str, float, int]] = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _write_table():
+    yield
+    out = os.environ.get("XFEDLINT_HOSTILE_TABLE")
+    if out:
+        Path(out).write_text(json.dumps(MEASURED, indent=1, sort_keys=True) + "\n")
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float):
+    """Turn a hang (a blocking open or read) into a test failure instead of a stuck run."""
+    if not hasattr(signal, "SIGALRM"):  # pragma: no cover - Windows
+        yield
+        return
+
+    def expired(signum, frame):
+        raise TimeoutError(f"scan still running after {seconds} s")
+
+    old = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _scan(case: str, *paths: Path):
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        with _deadline(3 * TIME_LIMIT):
+            result = api.scan(tuple(str(p) for p in paths))
+    finally:
+        elapsed = time.perf_counter() - start
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    assert elapsed < TIME_LIMIT, f"{case}: {elapsed:.1f} s"
+    assert peak < MEMORY_LIMIT, f"{case}: peak {peak / 2**20:.0f} MiB"
+    assert not [f for f in result.findings if f.rule == "XF002"], "a check crashed"
+    return result, elapsed, peak
+
+
+def _folder(tmp_path: Path) -> Path:
+    """A scanned folder holding a well-formed trust policy with a known AWS019 finding."""
+    d = tmp_path / "scan"
+    d.mkdir()
+    shutil.copy(HOSTILE / "trust-policy.json", d / "trust-policy.json")
+    return d
+
+
+def _of(result, name: str) -> list:
+    return [f for f in result.findings if f.location.file.rsplit("/", 1)[-1] == name]
+
+
+def _assert_rest_unaffected(result) -> None:
+    got = [(f.rule, f.location.span.line, f.location.span.col) for f in _of(result, "trust-policy.json")]
+    assert got == [("AWS019", 15, 87)]
+
+
+def _record(case: str, result, name: str, elapsed: float, peak: int) -> None:
+    own = _of(result, name)
+    if own:
+        f = own[0]
+        said = f"{f.rule} {f.location.span.line}:{f.location.span.col} {f.message}"
+        if len(own) > 1:
+            said += f" (+{len(own) - 1} more)"
+    else:
+        said = "nothing (no finding, no XF001)"
+    MEASURED[case] = (said, round(elapsed, 3), peak)
+
+
+def _run_case(case: str, tmp_path: Path, name: str, data: bytes | None = None, *, named: bool = False):
+    d = _folder(tmp_path)
+    target = d / name
+    if data is not None:
+        target.write_bytes(data)
+    result, elapsed, peak = _scan(case, *((d, target) if named else (d,)))
+    _assert_rest_unaffected(result)
+    _record(case, result, name, elapsed, peak)
+    return result
+
+
+def _only(result, name: str) -> tuple:
+    own = _of(result, name)
+    assert len(own) == 1, [(f.rule, f.message) for f in own]
+    f = own[0]
+    return f.rule, f.location.span.line, f.location.span.col, f.message
+
+
+# --- files made at test time --------------------------------------------------------------------------
+
+DEEP = "nesting deeper than 200 levels"
+
+
+def _deep_block_mapping() -> bytes:
+    # `a:\n  a:\n    a:...`: 100,000 levels of indentation would be 10 GB (over the cap), so as deep as fits
+    # under it: 3,000 levels, about 9 MB. The 201st mapping starts at the key on line 201, column 401.
+    return "".join("  " * i + "a:\n" for i in range(3000)).encode()
+
+
+@pytest.mark.parametrize("case,name,make,want", [
+    # `[` * 100000 crashed the interpreter (SIGSEGV in libyaml's recursive composer) before the fix.
+    ("deep flow sequence `[` x 100,000", "deep.yaml", lambda: b"[" * 100_000, (1, 201)),
+    ("deep JSON array, closed", "deep.json", lambda: b"[" * 100_000 + b"]" * 100_000, (1, 201)),
+    ("deep flow mapping `{a: ` x 100,000", "deep.yaml", lambda: b"{a: " * 100_000, (1, 801)),
+    ("deep block sequence `- ` x 100,000", "deep.yaml", lambda: b"- " * 100_000 + b"x\n", (1, 401)),
+    ("deep block mapping `a:` x 3,000 (9 MB)", "deep.yaml", _deep_block_mapping, (201, 401)),
+])
+def test_deep_nesting_is_reported_not_crashed(tmp_path, case, name, make, want):
+    result = _run_case(case, tmp_path, name, make())
+    assert _only(result, name) == ("XF001", *want, DEEP)
+
+
+def test_documents_before_a_too_deep_one_are_kept(tmp_path):
+    text = (HOSTILE / "trust-policy.json").read_text() + "\n---\n" + "[" * 100_000
+    d = _folder(tmp_path)
+    (d / "two.yaml").write_text(text)
+    result, _, _ = _scan("two", d)
+    got = sorted((f.rule, f.location.span.line, f.location.span.col) for f in _of(result, "two.yaml"))
+    deep_line = text.count("\n", 0, text.index("[[")) + 1
+    assert got == [("AWS019", 15, 87), ("XF001", deep_line, 201)]
+
+
+def test_alias_bomb_is_not_expanded(tmp_path):
+    result = _run_case("YAML alias bomb (9 levels x 9)", tmp_path, "alias-bomb.yaml",
+                       (HOSTILE / "alias-bomb.yaml").read_bytes())
+    assert _of(result, "alias-bomb.yaml") == []
+
+
+def test_file_over_the_size_cap_is_not_read(tmp_path):
+    d = _folder(tmp_path)
+    big = d / "big.yaml"
+    with big.open("wb") as fh:  # sparse: 50 MB in no time and no disk
+        fh.truncate(50 * 1024 * 1024)
+    result, elapsed, peak = _scan("50 MB file", d)
+    _assert_rest_unaffected(result)
+    _record("50 MB file (sparse, over the 10 MiB cap)", result, "big.yaml", elapsed, peak)
+    rule, line, col, message = _only(result, "big.yaml")
+    assert (rule, line, col) == ("XF001", 1, 1)
+    assert "52,428,800 bytes, over the 10,485,760-byte size cap" in message
+
+
+@pytest.mark.parametrize("case,name,want", [
+    ("binary file", "binary.yaml", ("XF001", 1, 8, "binary file (NUL byte)")),  # the NUL is byte 8
+    ("invalid UTF-8", "invalid-utf8.yaml", ("XF001", 4, 12, "not valid UTF-8 (byte 0xe9)")),  # `  name: caf`
+    ("UTF-16 with BOM (supported)", "utf16-bom-trust-policy.json", ("AWS019", 15, 87, "admits `*`")),
+])
+def test_undecodable_and_encoded_files(tmp_path, case, name, want):
+    result = _run_case(case, tmp_path, name, (HOSTILE / name).read_bytes())
+    rule, line, col, message = _only(result, name)
+    assert (rule, line, col) == want[:3]
+    assert want[3] in message
+
+
+@pytest.mark.parametrize("case,name", [("empty file", "empty.yaml"), ("comments only", "comments-only.yaml")])
+def test_files_with_no_documents_are_clean(tmp_path, case, name):
+    result = _run_case(case, tmp_path, name, (HOSTILE / name).read_bytes())
+    assert _of(result, name) == []
+
+
+def test_duplicate_keys(tmp_path):
+    name = "duplicate-keys.json"
+    result = _run_case("duplicate keys (two `StringEquals`)", tmp_path, name, (HOSTILE / name).read_bytes())
+    got = sorted((f.rule, f.location.span.line, f.location.span.col) for f in _of(result, name))
+    assert got == [("AWS017", 14, 9), ("AWS019", 18, 87)]
+
+
+def test_one_megabyte_single_line_policy(tmp_path):
+    policy = json.loads((HOSTILE / "trust-policy.json").read_text())
+    cond = policy["Statement"][0]["Condition"]
+    sub_key = next(iter(cond["StringEquals"]))
+    cond["StringEquals"][sub_key] = [f"system:serviceaccount:ns-{i:05d}:app-sa" for i in range(2_500)]
+    policy["Statement"][0]["Sid"] = "x" * 900_000  # the rest of the megabyte in one value
+    text = json.dumps(policy, separators=(",", ":"))
+    assert len(text) > 1_000_000 and "\n" not in text
+    name = "one-line.json"
+    result = _run_case("1 MB single line (minified policy)", tmp_path, name, text.encode())
+    col = text.index('"*"') + 1  # the wildcard audience, found in the text itself
+    assert _only(result, name)[:3] == ("AWS019", 1, col)
+
+
+def test_one_megabyte_single_line_string(tmp_path):
+    name = "long.yaml"
+    result = _run_case("1 MB single line (one string)", tmp_path, name, b"key: " + b"x" * 1_048_576 + b"\n")
+    assert _of(result, name) == []
+
+
+def test_symlink_loops_do_not_loop(tmp_path):
+    d = _folder(tmp_path)
+    (d / "sub").mkdir()
+    os.symlink("..", d / "sub" / "up")  # a folder linking to its parent
+    os.symlink(".", d / "here")  # and to itself
+    os.symlink("self.yaml", d / "self.yaml")  # a file link to itself
+    os.symlink("pong.yaml", d / "ping.yaml")  # two file links to each other
+    os.symlink("ping.yaml", d / "pong.yaml")
+    result, elapsed, peak = _scan("symlink loop", d)
+    _assert_rest_unaffected(result)
+    _record("symlink loop (folder to parent, file to itself)", result, "self.yaml", elapsed, peak)
+    assert result.files_seen == 4  # trust-policy.json and the three file links, each once
+    for name in ("self.yaml", "ping.yaml", "pong.yaml"):
+        rule, line, col, message = _only(result, name)
+        assert (rule, line, col) == ("XF001", 1, 1)
+        assert "cannot read file" in message
+
+
+def test_unreadable_file(tmp_path):
+    d = _folder(tmp_path)
+    secret = d / "secret.yaml"
+    secret.write_text("apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: x\n")
+    secret.chmod(0)
+    try:
+        result, elapsed, peak = _scan("unreadable", d)
+    finally:
+        secret.chmod(0o600)
+    _assert_rest_unaffected(result)
+    _record("unreadable file (chmod 000)", result, "secret.yaml", elapsed, peak)
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        return  # root reads it anyway: only "no crash" can be asserted
+    rule, line, col, message = _only(result, "secret.yaml")
+    assert (rule, line, col) == ("XF001", 1, 1)
+    assert "cannot read file" in message
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+@pytest.mark.parametrize("named", [False, True], ids=["in-folder", "named"])
+def test_fifo_is_not_read(tmp_path, named):
+    d = _folder(tmp_path)
+    os.mkfifo(d / "pipe.yaml")  # nobody ever writes: opening it for reading would block forever
+    case = "FIFO named on the command line" if named else "FIFO inside a scanned folder"
+    result, elapsed, peak = _scan(case, *((d / "pipe.yaml",) if named else (d,)))
+    if named:  # the trust policy is not part of this run
+        assert result.files_seen == 1
+        result, elapsed, peak = _scan(case, d / "pipe.yaml", d)
+    _assert_rest_unaffected(result)
+    _record(case, result, "pipe.yaml", elapsed, peak)
+    rule, line, col, message = _only(result, "pipe.yaml")
+    assert (rule, line, col) == ("XF001", 1, 1)
+    assert "not a regular file" in message
+
+
+# --- random mutations of valid manifests and policies -------------------------------------------------
+
+SEED_FILES = ("1-eks/trust-policy.json", "1-eks/scenario1-1-eks-to-aws.yaml", "2-aks/aks-federated-credentials.json",
+              "3-gke/gke-oidc-provider.json", "3-gke/project-iam-policy.json",
+              "best-practices/bad/provider-broad-condition.yaml", "best-practices/bad/legacy-token-pod.yaml")
+SEED_BYTES = [(SEEDS / s).read_bytes() for s in SEED_FILES]
+_MUTATION = st.one_of(
+    st.tuples(st.just("flip"), st.floats(0, 1), st.integers(0, 7)),
+    st.tuples(st.just("insert"), st.floats(0, 1), st.binary(min_size=1, max_size=8)),
+    st.tuples(st.just("insert"), st.floats(0, 1), st.sampled_from([b"\x00", b"\xff", b"&a ", b"*a", b"!!", b"{{",
+                                                                   b"- ", b": ", b"[", b"{", b"\n  ", b"\t", b"'",
+                                                                   b'"', b"? ", b"<<: ", b"%", b"---\n"])),
+    st.tuples(st.just("delete"), st.floats(0, 1), st.integers(1, 64)),
+    st.tuples(st.just("truncate"), st.floats(0, 1), st.just(0)),
+)
+
+
+def _mutate(data: bytes, ops) -> bytes:
+    buf = bytearray(data)
+    for op, where, arg in ops:
+        at = min(int(where * len(buf)), max(len(buf) - 1, 0))
+        if op == "flip" and buf:
+            buf[at] ^= 1 << arg
+        elif op == "insert":
+            buf[at:at] = arg
+        elif op == "delete":
+            del buf[at:at + arg]
+        elif op == "truncate":
+            del buf[at:]
+    return bytes(buf)
+
+
+_WORK = Path(tempfile.mkdtemp(prefix="xfedlint-hostile-"))
+
+
+@settings(max_examples=200, derandomize=True, deadline=None, database=None, print_blob=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, len(SEED_BYTES) - 1), ops=st.lists(_MUTATION, min_size=1, max_size=4))
+def test_mutated_manifests_and_policies(seed, ops):
+    name = "mutant" + Path(SEED_FILES[seed]).suffix
+    path = _WORK / name
+    path.write_bytes(_mutate(SEED_BYTES[seed], ops))
+    with _deadline(3 * TIME_LIMIT):
+        start = time.perf_counter()
+        result = api.scan((str(path),))
+        assert time.perf_counter() - start < TIME_LIMIT
+    assert not [f for f in result.findings if f.rule == "XF002"], "a check crashed"
+    for f in result.findings:  # every report has a position inside the file
+        assert f.location.span.line >= 1 and f.location.span.col >= 1
+
+
+# --- same input, same bytes -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("fmt", ["sarif", "json"])
+def test_same_input_twice_gives_identical_output(run_cli, fmt):
+    args = ("scan", "tests/fixtures/hostile", "examples/seed-guide", "--format", fmt, "--fail-on", "never")
+    first = run_cli(*args, cwd=ROOT)
+    second = run_cli(*args, cwd=ROOT)
+    assert first[0] == 0 and first[1]
+    assert first == second
+
+
+def teardown_module(module):
+    shutil.rmtree(_WORK, ignore_errors=True)
+
+
+if sys.platform == "win32":  # pragma: no cover
+    pytestmark = pytest.mark.skip(reason="symlinks, FIFOs and SIGALRM are POSIX")
