@@ -148,7 +148,11 @@ def _deep_block_mapping() -> bytes:
 ])
 def test_deep_nesting_is_reported_not_crashed(tmp_path, case, name, make, want):
     result = _run_case(case, tmp_path, name, make())
-    assert _only(result, name) == ("XF001", *want, DEEP)
+    rule, line, col, message = _only(result, name)
+    assert (rule, line) == ("XF001", want[0])
+    # Our limit (exact position) or, for `[[[...` on one line, libyaml's own (builds of libyaml 0.2.5 stop
+    # at 1,000 flow levels while still looking ahead for a simple key, before any event reaches us).
+    assert (col, message) == (want[1], DEEP) or (col == 1001 and "exceeded maximum nesting depth" in message)
 
 
 def test_documents_before_a_too_deep_one_are_kept(tmp_path):
@@ -158,7 +162,8 @@ def test_documents_before_a_too_deep_one_are_kept(tmp_path):
     result, _, _ = _scan("two", d)
     got = sorted((f.rule, f.location.span.line, f.location.span.col) for f in _of(result, "two.yaml"))
     deep_line = text.count("\n", 0, text.index("[[")) + 1
-    assert got == [("AWS019", 15, 87), ("XF001", deep_line, 201)]
+    assert got in ([("AWS019", 15, 87), ("XF001", deep_line, 201)],  # our limit
+                   [("AWS019", 15, 87), ("XF001", deep_line, 1001)])  # libyaml 0.2.5's flow-level limit
 
 
 def test_alias_bomb_is_not_expanded(tmp_path):
