@@ -6,20 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+from samples import BAD_TRUST
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "examples" / "seed-guide"
 
-BAD_TRUST = """{
-  "Version": "2012-10-17",
-  "Statement": {
-    "Effect": "Allow",
-    "Principal": {"Federated": "arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC"},
-    "Action": "sts:AssumeRoleWithWebIdentity",
-    "Condition": {"StringLike": {"oidc.eks.us-east-1.amazonaws.com/id/ABC:aud": "*"}}
-  }
-}
-"""
 
 
 GOOD_TRUST = BAD_TRUST.replace(

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from samples import BAD_TRUST
 
 from xfedlint import registry
 from xfedlint.checks import CHECKS
@@ -22,17 +23,6 @@ from xfedlint.errors import UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# AWS001 (error) and AWS019 (error) on line 7; AWS002 does not fire (an `aud` condition exists).
-BAD_TRUST = """{
-  "Version": "2012-10-17",
-  "Statement": {
-    "Effect": "Allow",
-    "Principal": {"Federated": "arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC"},
-    "Action": "sts:AssumeRoleWithWebIdentity",
-    "Condition": {"StringLike": {"oidc.eks.us-east-1.amazonaws.com/id/ABC:aud": "*"}}
-  }
-}
-"""
 
 # AWS020 (warning): a custom audience instead of sts.amazonaws.com; nothing else fires.
 CUSTOM_AUD_TRUST = """{

@@ -269,6 +269,13 @@ def pins_owner(atom: Atom, issuer_key: str, mapping: dict) -> bool:
 # ---- the findings ------------------------------------------------------------------------------------
 
 
+def _describe(atoms: list, alts: list, render) -> tuple[int, int, str, str]:
+    """Span, text (`a` && `b` && ...) and name ("The condition" / "The alternative") of one alternative."""
+    start, end = min(a.node.start for a in atoms), max(a.node.end for a in atoms)
+    text = " && ".join(f"`{render(a)}`" for a in atoms[:3]) + (" && ..." if len(atoms) > 3 else "")
+    return start, end, text, "The condition" if len(alts) == 1 else "The alternative"
+
+
 def weaknesses(expr: str, tree: cel.Node, mapping: dict | None = None, multi_tenant: str | None = None) -> list:
     """Every weak spot of an attribute condition. `mapping` comes from `mapping_claims`; `multi_tenant` is
     the multi-tenant issuer (as listed in issuers.py) the provider trusts, if any."""
@@ -310,9 +317,7 @@ def weaknesses(expr: str, tree: cel.Node, mapping: dict | None = None, multi_ten
         if key in reported:
             continue
         reported.add(key)
-        start, end = min(a.node.start for a in s), max(a.node.end for a in s)
-        what = " && ".join(f"`{_negated_text(expr, a)}`" for a in s[:3]) + (" && ..." if len(s) > 3 else "")
-        scope = "The condition" if len(alts) == 1 else "The alternative"
+        start, end, what, scope = _describe(s, alts, lambda a: _negated_text(expr, a))
         out.append(Weakness("error", start, end,
                             f"{scope} {what} is a deny-list: it admits every token except the ones it names; "
                             f"list what is allowed with `==` instead"))
@@ -359,9 +364,7 @@ def _ownerless(expr: str, alts: list, deny: list, mapping: dict, issuer_key: str
         if not s or key in denied or key in seen or any(pins_owner(a, issuer_key, mapping) for a in s):
             continue
         seen.add(key)
-        start, end = min(a.node.start for a in s), max(a.node.end for a in s)
-        text = " && ".join(f"`{_text(expr, a.node)}`" for a in s[:3]) + (" && ..." if len(s) > 3 else "")
-        scope = "The condition" if len(alts) == 1 else "The alternative"
+        start, end, text, scope = _describe(s, alts, lambda a: _text(expr, a.node))
         out.append(Weakness("error", start, end,
                             f"{scope} {text} pins no owner of multi-tenant issuer `{issuer_key}` (none of {owners}, "
                             f"nor an owner-scoped `sub`): a token from any repository or project on that platform "
