@@ -12,6 +12,7 @@ Suppressed findings stay in the result (`Finding.suppression`); what a suppressi
 
 from __future__ import annotations
 
+import gc
 import glob as globlib
 import os
 from collections import Counter
@@ -28,7 +29,23 @@ from xfedlint.model.inventory import Inventory
 from xfedlint.model.resources import K8sObject
 
 
-def scan(paths: tuple[str, ...] = (".",), *, config: Config | None = None, select: tuple = (), ignore: tuple = (),
+def scan(paths: tuple[str, ...] = (".",), **options) -> RunResult:
+    """Scan `paths` (see `_scan` for the options) with the cyclic garbage collector paused.
+
+    A scan allocates millions of small objects that live until it ends (documents, resources, indexes) and
+    makes almost no reference cycles; left on, the collector re-walks that growing heap again and again
+    (a third of the time of a 10,000-file scan). Reference counting still frees what is dropped.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _scan(paths, **options)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _scan(paths: tuple[str, ...] = (".",), *, config: Config | None = None, select: tuple = (), ignore: tuple = (),
          exclude: tuple = (), size_cap: int | None = None, params: dict | None = None,
          policy_levels: dict | None = None, rules_dir: Path | None = None, baseline: str | None = None,
          write_baseline: str | None = None) -> RunResult:

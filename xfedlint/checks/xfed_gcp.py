@@ -211,7 +211,7 @@ def _chain_groups(ctx: CheckContext) -> dict:
             for ch in workload_chains(w, ctx):
                 out.setdefault(ch.key, []).append(w)
         for ws in out.values():
-            ws.sort(key=lambda w: (w.src.file, w.src.loc().span.line, w.identity))
+            ws.sort(key=lambda w: (w.src.order, w.identity))
         return out
     return ctx.inventory.memo("xfed_gcp.chain_groups", ctx.inventory, compute)
 
@@ -239,7 +239,7 @@ def _nearest_first(providers: list, file: str) -> list:
         while n < min(len(a), len(b)) and a[n] == b[n]:
             n += 1
         return n
-    return sorted(providers, key=lambda p: (-shared(p), p.src.file, p.src.loc().span.line))
+    return sorted(providers, key=lambda p: (-shared(p), p.src.order))
 
 
 def issuer_anchor(p: GcpProvider, issuer: str) -> str:
@@ -598,7 +598,7 @@ def gcp_subject_collision(ctx: CheckContext) -> Iterator[Hit]:
 def _collisions(ctx: CheckContext) -> Iterator[Hit]:
     pools = ctx.inventory.index(GcpProvider, provider_pool)
     for pool in sorted(pools):
-        providers = sorted(pools[pool], key=lambda p: (p.src.file, p.src.loc().span.line, p.identity))
+        providers = sorted(pools[pool], key=lambda p: (p.src.order, p.identity))
         spaces = [s for s in (_subject_space(p) for p in providers) if s is not None]
         for i, b in enumerate(spaces):
             earlier = [a for a in spaces[:i] if _projects_compatible(a.provider.project, b.provider.project)

@@ -47,7 +47,7 @@ def load_file(f: InputFile, inv: Inventory, size_cap: int = DEFAULT_SIZE_CAP, po
 
 def load_text(text: str, ctx: LoadContext, inv: Inventory) -> list[LoadProblem]:
     problems: list[LoadProblem] = []
-    m = _GO_TEMPLATE_LINE.search(text)
+    m = _GO_TEMPLATE_LINE.search(text) if "{{" in text else None
     if m:
         start = m.start(1)
         line = text.count("\n", 0, start) + 1
@@ -55,7 +55,7 @@ def load_text(text: str, ctx: LoadContext, inv: Inventory) -> list[LoadProblem]:
         return [LoadProblem(Location(ctx.file, Span(line, col, line, col + 2)),
                             "Go/Helm template (`{{ ... }}`): render it first (e.g. `helm template`) and scan the output",
                             "template")]
-    docs, err = parse_yaml_stream(text, ctx.file)
+    docs, err = parse_yaml_stream(text, ctx.file, lazy=True)
     if err is not None:
         stripped = text.lstrip()
         fallback = parse_json_fallback(text, ctx.file) if stripped[:1] in ("{", "[") and not docs else None

@@ -17,13 +17,41 @@ from xfedlint.model.document import SourceDoc
 from xfedlint.model.location import Path, Span
 
 try:  # libyaml when available: about ten times faster than the pure-Python parser
-    _Loader = yaml.CSafeLoader
+    _BaseLoader = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
-    _Loader = yaml.SafeLoader
+    _BaseLoader = yaml.SafeLoader
+
+_STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+
+
+class _Loader(_BaseLoader):
+    """The safe loader with PyYAML's tag resolution made lean: libyaml's composer calls back into Python for
+    every node (resolve, descend, ascend), and those calls cost as much as the C parsing itself. Same tags:
+    path resolvers are never registered here, so only the implicit (first-character) resolvers matter."""
+
+    _implicit = {first: tuple(rs) + tuple(_BaseLoader.yaml_implicit_resolvers.get(None, ()))
+                 for first, rs in _BaseLoader.yaml_implicit_resolvers.items() if first is not None}
+
+    def resolve(self, kind, value, implicit):
+        if kind is ScalarNode:
+            if implicit[0]:
+                for tag, regexp in self._implicit.get(value[:1], ()):
+                    if regexp.match(value):
+                        return tag
+            return _STR
+        return _SEQ if kind is SequenceNode else _MAP
+
+    def descend_resolver(self, current_node, current_index):
+        pass
+
+    def ascend_resolver(self):
+        pass
+
 
 MAX_DEPTH = 200  # nesting deeper than any real configuration; beyond it the file is reported, not parsed
 
-_STR = "tag:yaml.org,2002:str"
 _MERGE = "tag:yaml.org,2002:merge"
 _STANDARD_TAG_PREFIX = "tag:yaml.org,2002:"
 _constructor = yaml.constructor.SafeConstructor()
@@ -141,11 +169,18 @@ def _yaml_error(exc: yaml.YAMLError, line_offset: int = 0, col_offset: int = 0) 
 
 
 def parse_yaml_stream(text: str, file: str, line_offset: int = 0, col_offset: int = 0,
-                      prefix: Path = ()) -> tuple[list[SourceDoc], ParseError | None]:
+                      prefix: Path = (), lazy: bool = False) -> tuple[list[SourceDoc], ParseError | None]:
     """Every document of a YAML (or JSON) stream, and the error that stopped parsing, if any.
 
     Documents before a syntax error are kept: one broken document does not hide the others.
+    `lazy`: build the data only, and record positions the first time a document is asked for one (most
+    files of a large scan have no finding). Anything unusual (a syntax error, a tag, a duplicate key, an
+    anchor, deep nesting) takes the positioned path at once, so what is reported never depends on laziness.
     """
+    if lazy:
+        docs = _data_stream(text, file, line_offset, col_offset, prefix)
+        if docs is not None:
+            return docs, None
     too_deep = _too_deep(text, line_offset, col_offset) if _may_nest_deeply(text) else None
     if too_deep is not None:  # compose only the documents before the one nested too deeply
         text = text[:too_deep[0]]
@@ -191,6 +226,89 @@ def _too_deep(text: str, line_offset: int, col_offset: int) -> tuple[int, ParseE
     except yaml.YAMLError:
         return None  # composing stops at the same error, and nothing before it was too deep
     return None
+
+
+class _NeedsPositions(Exception):
+    """The fast data-only path met something rare that is reported with a position: take the full path."""
+
+
+def _no_duplicates(pairs: list) -> dict:
+    d = dict(pairs)
+    if len(d) != len(pairs):
+        raise _NeedsPositions
+    return d
+
+
+def _data_stream(text: str, file: str, line_offset: int, col_offset: int, prefix: Path) -> list[SourceDoc] | None:
+    """The documents' data without positions, or None where the positioned path must read this text.
+
+    JSON goes through `json` (C, some twenty times faster than libyaml) when its bracket count bounds the
+    nesting under MAX_DEPTH; YAML through libyaml's composer and a builder that records no paths.
+    Anchors (`&`) take the positioned path, whose builder shares aliased values instead of expanding them.
+    """
+    head = text.lstrip()[:1]
+    try:
+        if head in ("{", "[") and text.count("{") + text.count("[") <= MAX_DEPTH:
+            try:
+                data = json.loads(text, object_pairs_hook=_no_duplicates)
+            except ValueError:  # YAML that only looks like JSON, or broken JSON: the positioned path says where
+                return None
+            datas = [(0, data)]
+        elif "&" in text or _may_nest_deeply(text):
+            return None
+        else:
+            datas = [(index, _data(node, 0)) for index, node in enumerate(yaml.compose_all(text, Loader=_Loader))
+                     if node is not None]
+    except (_NeedsPositions, yaml.YAMLError, RecursionError):
+        return None
+    docs = [SourceDoc(file=file, data=data, index=index, prefix=prefix) for index, data in datas]
+
+    def locate() -> None:
+        positioned, _err = _compose_stream(text, file, line_offset, col_offset, prefix)
+        by_index = {d.index: d for d in positioned}
+        for d in docs:
+            d.locate = None
+            p = by_index.get(d.index)
+            if p is not None:
+                d.value_spans, d.key_spans, d.fallback = p.value_spans, p.key_spans, p.fallback
+
+    for d in docs:
+        d.locate = locate
+    return docs
+
+
+def _data(node, depth: int):
+    """Plain data from a composed node, as `_Builder.build` makes it, without recording any position."""
+    if depth > MAX_DEPTH:
+        raise _NeedsPositions
+    cls = node.__class__
+    tag = node.tag
+    if cls is ScalarNode:
+        if tag == _STR:
+            return node.value
+        conv = _SCALARS.get(tag)
+        if conv is None:
+            if not tag.startswith(_STANDARD_TAG_PREFIX):
+                raise _NeedsPositions
+            return node.value
+        try:
+            return conv(node)
+        except (ValueError, yaml.YAMLError):
+            return node.value
+    if not tag.startswith(_STANDARD_TAG_PREFIX):
+        raise _NeedsPositions
+    depth += 1
+    if cls is SequenceNode:
+        return [_data(child, depth) for child in node.value]
+    d: dict = {}
+    for knode, vnode in node.value:
+        if knode.__class__ is not ScalarNode or knode.tag == _MERGE:
+            raise _NeedsPositions
+        k = knode.value
+        if k in d:
+            raise _NeedsPositions
+        d[k] = _data(vnode, depth)
+    return d
 
 
 def _compose_stream(text: str, file: str, line_offset: int, col_offset: int,
@@ -239,7 +357,7 @@ def embedded_offsets(outer: SourceDoc, path: Path, raw_text: str | None) -> tupl
     Exact for literal block scalars (`|`), which is how ConfigMaps carry JSON files, and for one-line
     strings written without escapes. None when the mapping cannot be exact (folded or escaped text).
     """
-    span = outer.value_spans.get(path)
+    span = outer.exact_span(path)
     value = outer.get(path)
     if span is None or raw_text is None or not isinstance(value, str):
         return None

@@ -7,7 +7,26 @@ from xfedlint.model.document import SourceDoc
 
 
 def parse_embedded(outer: SourceDoc, path: tuple, text: str, source_text: str, exact: bool = True) -> SourceDoc | None:
-    """A document held in a string value, its positions mapped into the outer file where exact."""
+    """A document held in a string value, its positions mapped into the outer file where exact.
+
+    Positions are computed when first asked for (the outer document's too), as for any lazily loaded file.
+    """
+    docs, err = _positions.parse_yaml_stream(text, outer.file, prefix=path, lazy=True)
+    if err is None and len(docs) == 1 and docs[0].locate is not None:
+        inner = docs[0]
+
+        def locate() -> None:
+            positioned = _parse_positioned(outer, path, text, source_text, exact)
+            if positioned is not None:
+                inner.value_spans, inner.key_spans = positioned.value_spans, positioned.key_spans
+                inner.fallback = positioned.fallback
+
+        inner.locate = locate
+        return inner
+    return _parse_positioned(outer, path, text, source_text, exact)
+
+
+def _parse_positioned(outer: SourceDoc, path: tuple, text: str, source_text: str, exact: bool) -> SourceDoc | None:
     offsets = _positions.embedded_offsets(outer, path, source_text) if exact else None
     where = outer.span(path)
     if offsets is not None:

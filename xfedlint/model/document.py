@@ -1,15 +1,17 @@
 """A parsed document: plain data plus the source span of every key and value.
 
 Loaders turn text into `SourceDoc`s; resources point into them with `Src` (document + base path), so a
-check can ask for the exact line and column of any key or value it judges.
+check can ask for the exact line and column of any key or value it judges. Positions are often computed
+lazily: a loader may hand over a document whose spans are filled by `locate` on first use, so the files
+without findings never pay for them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
-from xfedlint.model.location import WHOLE_FILE, Location, Path, Span, pointer
+from xfedlint.model.location import WHOLE_FILE, Location, Path, Span
 
 
 @dataclass(eq=False)
@@ -25,9 +27,11 @@ class SourceDoc:
     duplicate_keys: list = field(default_factory=list)  # (Path, Span) of a key repeated in one mapping
     fallback: Span = WHOLE_FILE  # where anything without a recorded span is placed
     prefix: Path = ()  # for an embedded document: the outer path of the string that held it
+    locate: Callable | None = None  # fills value_spans, key_spans and fallback on first use (lazy positions)
 
     def span(self, path: Path, key: bool = False) -> Span:
         """The span of the value (or of its key) at `path`, else of the nearest ancestor that has one."""
+        self._fill()
         p = tuple(path)
         if key and p in self.key_spans:
             return self.key_spans[p]
@@ -41,6 +45,16 @@ class SourceDoc:
             if not p:
                 return self.fallback
             p = p[:-1]
+
+    def exact_span(self, path: Path) -> Span | None:
+        """The span recorded for the value at `path` itself, None when it has none."""
+        self._fill()
+        return self.value_spans.get(tuple(path))
+
+    def _fill(self) -> None:
+        if self.locate is not None:
+            locate, self.locate = self.locate, None
+            locate()
 
     def get(self, path: Path, default: Any = None) -> Any:
         node = self.data
@@ -67,8 +81,12 @@ class Src:
         return self.doc.get(self.base + rel, default)
 
     def loc(self, *rel: Any, key: bool = False) -> Location:
-        path = self.base + rel
-        return Location(self.doc.file, self.doc.span(path, key=key), pointer(self.doc.prefix + path))
+        return Location.in_doc(self.doc, self.base + rel, key)
+
+    @property
+    def order(self) -> tuple:
+        """Sorts resources as they appear: by file, document, then path (without computing positions)."""
+        return (self.doc.file, self.doc.index, tuple((type(p) is int, p) for p in self.doc.prefix + self.base))
 
     def at(self, *rel: Any) -> "Src":
         return Src(self.doc, self.base + rel)

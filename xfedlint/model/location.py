@@ -24,13 +24,64 @@ class Span:
 WHOLE_FILE = Span(1, 1, 1, 1)
 
 
-@dataclass(frozen=True, slots=True)
 class Location:
-    """A span in a named file, plus the JSON pointer of the value (stable across unrelated edits)."""
+    """A span in a named file, plus the JSON pointer of the value (stable across unrelated edits).
 
-    file: str
-    span: Span
-    pointer: str = ""
+    Checks ask for many more locations than they report (every environment variable of every container,
+    say), so a location taken in a document (`Location.in_doc`) resolves its span and pointer only when read:
+    positions of a file are then computed only for the files that have findings (see SourceDoc.span).
+    """
+
+    __slots__ = ("file", "_span", "_pointer", "_doc", "_path", "_key")
+
+    def __init__(self, file: str, span: Span, pointer: str = ""):
+        self.file = file
+        self._span = span
+        self._pointer = pointer
+        self._doc = None
+
+    @classmethod
+    def in_doc(cls, doc, path: Path, key: bool = False) -> "Location":
+        """The location of the value (or its key) at `path` of SourceDoc `doc`, resolved when first read."""
+        loc = cls.__new__(cls)
+        loc.file = doc.file
+        loc._doc, loc._path, loc._key = doc, path, key
+        return loc
+
+    def _resolve(self) -> None:
+        doc = self._doc
+        self._span = doc.span(self._path, key=self._key)
+        self._pointer = pointer(doc.prefix + self._path)
+        self._doc = self._path = None
+
+    @property
+    def span(self) -> Span:
+        if self._doc is not None:
+            self._resolve()
+        return self._span
+
+    @property
+    def pointer(self) -> str:
+        if self._doc is not None:
+            self._resolve()
+        return self._pointer
+
+    def _key_tuple(self) -> tuple:
+        return (self.file, self.span, self.pointer)
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Location):
+            return NotImplemented
+        return self._key_tuple() == other._key_tuple()
+
+    def __hash__(self) -> int:
+        return hash(self._key_tuple())
+
+    def __repr__(self) -> str:
+        return f"Location(file={self.file!r}, span={self.span!r}, pointer={self.pointer!r})"
+
+    def __reduce__(self):  # pickled resolved: a worker's findings travel without their documents
+        return (Location, self._key_tuple())
 
 
 def pointer(path: Path) -> str:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 import string
+import weakref
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Mapping
@@ -386,11 +387,18 @@ def _issuer_of_key(key: str) -> str | None:
     return None
 
 
-def statements(policy: AwsPolicyDocument) -> list[Statement]:
-    raw = policy.src.get("Statement")
-    items = [(raw, ("Statement",))] if isinstance(raw, dict) else [
-        (s, ("Statement", i)) for i, s in enumerate(raw or []) if isinstance(s, dict)]
-    return [_statement(policy.src.at(*path), st) for st, path in items]
+_statements_of: "weakref.WeakKeyDictionary[AwsPolicyDocument, tuple]" = weakref.WeakKeyDictionary()
+
+
+def statements(policy: AwsPolicyDocument) -> tuple[Statement, ...]:
+    """The policy's statements, normalised; computed once per policy (every AWS check reads them)."""
+    found = _statements_of.get(policy)
+    if found is None:
+        raw = policy.src.get("Statement")
+        items = [(raw, ("Statement",))] if isinstance(raw, dict) else [
+            (s, ("Statement", i)) for i, s in enumerate(raw or []) if isinstance(s, dict)]
+        found = _statements_of[policy] = tuple(_statement(policy.src.at(*path), st) for st, path in items)
+    return found
 
 
 def _statement(src: Src, st: dict) -> Statement:

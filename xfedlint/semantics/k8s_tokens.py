@@ -439,6 +439,11 @@ class EnvBinding:
 
 
 def env_bindings(w: Workload, container: dict, crel: tuple, inventory: Inventory) -> dict[str, EnvBinding]:
+    """The container's environment (see `_env_bindings`), computed once per container and run."""
+    return inventory.memo("env_bindings", container, lambda: _env_bindings(w, container, crel, inventory))
+
+
+def _env_bindings(w: Workload, container: dict, crel: tuple, inventory: Inventory) -> dict[str, EnvBinding]:
     """The container's environment by origin: `envFrom` first (a later source winning, `prefix` applied;
     only the keys of scanned objects are known), then `env` in order, a later entry winning. `valueFrom`
     references keep their origin even when the object was not scanned (value unknown). A literal that is
