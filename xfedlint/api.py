@@ -95,7 +95,8 @@ def discover_inputs(paths: tuple, exclude: tuple, config: Config) -> tuple[list,
     files, missing = discover(paths, exclude + (config.exclude if same_root else ()))
     source = os.path.abspath(config.source) if config.source else None
     kept = [f for f in files
-            if not (f.path != STDIN and (config.excluded(f.display) or os.path.abspath(f.path) == source))]
+            if not (f.path != STDIN and (config.excluded(f.display)
+                                         or (source is not None and os.path.abspath(f.path) == source)))]
     levels = {}
     for f in kept if config.policy_levels else ():
         level = config.policy_level(f.display)

@@ -77,7 +77,7 @@ class Config:
 
     def cluster_for(self, file: str) -> Cluster | None:
         """The first cluster one of whose `paths` globs matches `file` (a reported file name)."""
-        rel = self.relative(file)
+        rel = self.relative(file) if self.clusters else None
         if rel is None:
             return None
         return next((c for c in self.clusters if any(path_matches(rel, g) for g in c.paths)), None)
@@ -94,6 +94,8 @@ class Config:
         return next((level for g, level in self.policy_levels.items() if path_matches(rel, g)), None)
 
     def excluded(self, file: str) -> bool:
+        if not self.exclude:
+            return False
         rel = self.relative(file)
         return rel is not None and any(path_matches(rel, g) for g in self.exclude)
 

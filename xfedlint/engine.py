@@ -34,9 +34,10 @@ def run(inventory: Inventory, rules: list[RuleSpec], params: dict | None = None,
             post.append((rule, ctx))
             continue
         targets = inventory.of(check.kind) if check.kind is not None else [None]
+        fn = check.fn
         for resource in targets:
             try:
-                hits = list(check.fn(resource, ctx) if resource is not None else check.fn(ctx))
+                hits = list(fn(resource, ctx) if resource is not None else fn(ctx))
             except Exception as exc:  # a crashing check must never end the run
                 if "XF002" in by_id:
                     pairs.append((_crash_finding(by_id["XF002"], rule, resource, exc), None))

@@ -16,6 +16,7 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterator
 
 from xfedlint.checks.base import CheckContext, Hit, related
@@ -62,9 +63,11 @@ def _aws_key_id_kind(key_id: str) -> str:
         "an AWS access key ID (`ASIA`: temporary session credentials)"
 
 
-def key_material(name: str, text: str) -> list[Material]:
+@lru_cache(maxsize=4096)
+def key_material(name: str, text: str) -> tuple[Material, ...]:
     """Every piece of key material in `text`, the value of an entry called `name`, in order of position.
-    A GCP service-account key counts once (its embedded PEM key is part of it)."""
+    A GCP service-account key counts once (its embedded PEM key is part of it). Cached: manifests repeat
+    the same environment entries across workloads, and several checks ask about each."""
     found: list[Material] = []
     stripped = text.strip()
     for m in _AWS_KEY_ID.finditer(text):
@@ -94,7 +97,7 @@ def key_material(name: str, text: str) -> list[Material]:
     else:
         for start, end, label in _pem_keys(text):
             found.append(Material("pem", f"a PEM private key (`-----BEGIN {label}-----`)", start, end))
-    return sorted(found, key=lambda f: (f.start, f.kind))
+    return tuple(sorted(found, key=lambda f: (f.start, f.kind)))
 
 
 def _pem_keys(text: str) -> Iterator[tuple[int, int, str]]:

@@ -9,6 +9,8 @@ with pointer-only positions.
 from __future__ import annotations
 
 import json
+import sys
+import weakref
 
 import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
@@ -34,20 +36,28 @@ class _Loader(_BaseLoader):
     _implicit = {first: tuple(rs) + tuple(_BaseLoader.yaml_implicit_resolvers.get(None, ()))
                  for first, rs in _BaseLoader.yaml_implicit_resolvers.items() if first is not None}
 
+    _plain_tags: dict = {}  # plain scalar -> its tag: keys and common values repeat across every manifest
+
     def resolve(self, kind, value, implicit):
         if kind is ScalarNode:
             if implicit[0]:
-                for tag, regexp in self._implicit.get(value[:1], ()):
-                    if regexp.match(value):
-                        return tag
+                tag = self._plain_tags.get(value)
+                if tag is None:
+                    tag = _STR
+                    for t, regexp in self._implicit.get(value[:1], ()):
+                        if regexp.match(value):
+                            tag = t
+                            break
+                    if len(value) <= 40 and len(self._plain_tags) < 20_000:
+                        self._plain_tags[value] = tag
+                return tag
             return _STR
         return _SEQ if kind is SequenceNode else _MAP
 
-    def descend_resolver(self, current_node, current_index):
-        pass
-
-    def ascend_resolver(self):
-        pass
+    # libyaml's composer calls these around every node for path resolvers, which are never registered here.
+    # Builtins as class attributes do not bind `self`, and calling one costs a fraction of a Python no-op.
+    descend_resolver = slice  # called as (parent, index): makes a throwaway slice
+    ascend_resolver = tuple  # called with no argument: returns the empty tuple
 
 
 MAX_DEPTH = 200  # nesting deeper than any real configuration; beyond it the file is reported, not parsed
@@ -263,10 +273,16 @@ def _data_stream(text: str, file: str, line_offset: int, col_offset: int, prefix
         return None
     docs = [SourceDoc(file=file, data=data, index=index, prefix=prefix) for index, data in datas]
 
+    # Weak references: a document no loader kept (a Service, say) must not live on through its siblings.
+    refs = [weakref.ref(d) for d in docs]
+
     def locate() -> None:
         positioned, _err = _compose_stream(text, file, line_offset, col_offset, prefix)
         by_index = {d.index: d for d in positioned}
-        for d in docs:
+        for ref in refs:
+            d = ref()
+            if d is None:
+                continue
             d.locate = None
             p = by_index.get(d.index)
             if p is not None:
@@ -275,6 +291,9 @@ def _data_stream(text: str, file: str, line_offset: int, col_offset: int, prefix
     for d in docs:
         d.locate = locate
     return docs
+
+
+_intern = sys.intern
 
 
 def _data(node, depth: int):
@@ -304,7 +323,7 @@ def _data(node, depth: int):
     for knode, vnode in node.value:
         if knode.__class__ is not ScalarNode or knode.tag == _MERGE:
             raise _NeedsPositions
-        k = knode.value
+        k = _intern(knode.value)  # one copy of `name`, `metadata`, ... for the whole run
         if k in d:
             raise _NeedsPositions
         d[k] = _data(vnode, depth)

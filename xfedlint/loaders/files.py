@@ -64,7 +64,7 @@ def discover(paths: tuple[str, ...], excludes: tuple[str, ...] = ()) -> tuple[li
                 dirs[:] = [d for d in dirs if not _excluded(f"{rel_root}/{d}", excludes)]
                 for name in sorted(files):
                     full = os.path.join(root, name)
-                    disp = display_path(full)
+                    disp = name if rel_root == "." else f"{rel_root}/{name}"  # display_path(full), computed once per folder
                     if wanted_in_folder(name) and not _excluded(disp, excludes):
                         found.setdefault(disp, InputFile(full, disp))
         elif os.path.exists(p):
