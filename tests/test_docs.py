@@ -40,3 +40,24 @@ def test_docs_have_the_fixed_sections():
         page = docsgen.markdown(r)
         for title in ("## What it does", "## Why is this bad?", "## Example", "## Use instead", "## References"):
             assert title in page, (r.id, title)
+
+
+def test_catalog_cache_is_fresh():
+    """rules/catalog.json spares every run the parsing of 80 YAML files: run
+    `xfedlint rules --write-docs docs/rules` after editing a rule."""
+    path = registry.rules_dir() / registry.CATALOG_CACHE
+    assert path.read_text(encoding="utf-8") == registry.catalog_cache_text(), (
+        "stale rules/catalog.json (run `xfedlint rules --write-docs docs/rules`)")
+
+
+def test_a_stale_catalog_cache_is_ignored(tmp_path):
+    """An edited rule file wins over the cache: the digest no longer matches, so the YAML is read."""
+    for src in registry.rules_dir().iterdir():
+        (tmp_path / src.name).write_bytes(src.read_bytes())
+    rule = tmp_path / "AWS001.yaml"
+    rule.write_text(rule.read_text(encoding="utf-8").replace("\nseverity: error\n", "\nseverity: note\n", 1),
+                    encoding="utf-8")
+    assert registry.load_rules()["AWS001"].severity == "error"
+    assert registry.load_rules(tmp_path)["AWS001"].severity == "note"
+    (tmp_path / registry.CATALOG_CACHE).write_text("{not json", encoding="utf-8")  # a broken cache is ignored too
+    assert registry.load_rules(tmp_path)["AWS001"].severity == "note"
