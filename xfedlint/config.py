@@ -19,7 +19,6 @@ also matches at the top.
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import json
 import os
@@ -488,6 +487,8 @@ def _name(path: tuple, prefix: str = "") -> str:
 
 
 def _suggest(word: str, choices: list) -> str:
+    import difflib  # only to suggest a correction
+
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     return f"; did you mean `{close[0]}`?" if close else ""
 

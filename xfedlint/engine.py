@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import traceback
 
 from xfedlint.checks import CHECKS
@@ -13,37 +12,35 @@ from xfedlint.model.location import WHOLE_FILE, Location
 from xfedlint.registry import RuleSpec
 
 
-def run(inventory: Inventory, rules: list[RuleSpec], params: dict | None = None, config=None) -> RunResult:
+def run(inventory: Inventory, rules: list[RuleSpec], params: dict | None = None, config=None, jobs: int = 1) -> RunResult:
     """`params` maps a rule ID to overrides of that rule's params (from the configuration); `config` carries
-    what correlation needs (clusters, whether the Kubernetes inventory is complete)."""
+    what correlation needs (clusters, whether the Kubernetes inventory is complete). `jobs` > 1 shares the
+    checking among worker processes (xfedlint.parallel); the result is the same as with one."""
     params = params or {}
     by_id = {r.id: r for r in rules}
     pairs: list[tuple[Finding, str | None]] = []  # each finding with its supersession anchor
-    texts = inventory.texts
     if "XF001" in by_id:
         pairs.extend((_problem_finding(by_id["XF001"], p), None) for p in inventory.problems)
     post: list[tuple[RuleSpec, CheckContext]] = []
+    checked: list[RuleSpec] = []
     for rule in rules:
         if rule.id in ("XF001", "XF002"):
             continue
         check = CHECKS[rule.check]
         if not check.applies(inventory):
             continue
-        ctx = CheckContext(inventory, {**rule.params, **params.get(rule.id, {})}, config)
         if check.post:
-            post.append((rule, ctx))
-            continue
-        targets = inventory.of(check.kind) if check.kind is not None else [None]
-        fn = check.fn
-        for resource in targets:
-            try:
-                hits = list(fn(resource, ctx) if resource is not None else fn(ctx))
-            except Exception as exc:  # a crashing check must never end the run
-                if "XF002" in by_id:
-                    pairs.append((_crash_finding(by_id["XF002"], rule, resource, exc), None))
-                continue
-            identity = resource.identity if resource is not None else ""
-            pairs.extend((_finding(rule, hit, identity, texts), hit.anchor) for hit in hits)
+            post.append((rule, CheckContext(inventory, rule_params(rule, params), config)))
+        else:
+            checked.append(rule)
+    if jobs > 1:
+        from xfedlint import parallel
+
+        per_rule = parallel.check(inventory, checked, params, config, by_id.get("XF002"), jobs)
+    else:
+        per_rule = [check_rule(inventory, rule, params, config, by_id.get("XF002")) for rule in checked]
+    for rule_pairs in per_rule:
+        pairs.extend(rule_pairs)
     findings = _supersede(pairs, rules)
     for rule, ctx in post:  # escalators see every other finding and may raise their severity
         try:
@@ -57,6 +54,49 @@ def run(inventory: Inventory, rules: list[RuleSpec], params: dict | None = None,
                      problems=list(inventory.problems), sources=inventory.texts)
 
 
+def rule_params(rule: RuleSpec, params: dict) -> dict:
+    return {**rule.params, **params.get(rule.id, {})}
+
+
+def targets(inventory: Inventory, rule: RuleSpec) -> list:
+    """What the rule's check is called on, in a fixed order: each resource of its kind, or [None] (once)."""
+    check = CHECKS[rule.check]
+    return inventory.of(check.kind) if check.kind is not None else [None]
+
+
+def check_rule(inventory: Inventory, rule: RuleSpec, params: dict, config,
+               xf002: RuleSpec | None) -> list[tuple[Finding, str | None]]:
+    """(finding, supersession anchor) for each hit of one rule, a crash becoming XF002 (when selected)."""
+    return [pair for _i, pairs in check_targets(inventory, rule, params, config, xf002) for pair in pairs]
+
+
+def check_targets(inventory: Inventory, rule: RuleSpec, params: dict, config, xf002: RuleSpec | None,
+                  shard: tuple[int, int] = (0, 1)) -> list[tuple[int, list]]:
+    """(target position, its finding/anchor pairs) for the rule's targets whose position modulo n is k,
+    `shard` being (k, n): a worker's share, which the parent merges back by position."""
+    k, n = shard
+    todo = targets(inventory, rule)
+    if not todo:
+        return []  # and the check's module is never imported
+    ctx = CheckContext(inventory, rule_params(rule, params), config)
+    fn = CHECKS[rule.check].fn
+    texts = inventory.texts
+    out: list[tuple[int, list]] = []
+    for i, resource in enumerate(todo):
+        if i % n != k:
+            continue
+        try:
+            hits = list(fn(resource, ctx) if resource is not None else fn(ctx))
+        except Exception as exc:  # a crashing check must never end the run
+            if xf002 is not None:
+                out.append((i, [(_crash_finding(xf002, rule, resource, exc), None)]))
+            continue
+        if hits:
+            identity = resource.identity if resource is not None else ""
+            out.append((i, [(_finding(rule, hit, identity, texts), hit.anchor) for hit in hits]))
+    return out
+
+
 def _finding(rule: RuleSpec, hit: Hit, identity: str, texts: dict) -> Finding:
     severity = hit.severity or rule.severity
     if severity not in rule.allowed_severities:
@@ -66,12 +106,18 @@ def _finding(rule: RuleSpec, hit: Hit, identity: str, texts: dict) -> Finding:
                    fingerprint=fingerprint(rule.id, identity, hit.location, texts), sensitive=hit.sensitive)
 
 
+def _sha256(data: bytes) -> str:
+    import hashlib  # here, not at the top: a clean run (no finding) never loads OpenSSL's hashes
+
+    return hashlib.sha256(data).hexdigest()[:32]
+
+
 def fingerprint(rule_id: str, identity: str, location, texts: dict) -> str:
     """Stable across unrelated edits: rule, resource, JSON pointer and the offending text, never the line."""
     text = texts.get(location.file)
     snippet = _region_text(text, location.span) if text is not None else ""
     basis = "\x1f".join((rule_id, location.file, identity, location.pointer, snippet))
-    return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:32]
+    return _sha256(basis.encode("utf-8"))
 
 
 def _region_text(text: str, span) -> str:
@@ -90,8 +136,7 @@ def _region_text(text: str, span) -> str:
 def _problem_finding(rule: RuleSpec, problem: LoadProblem) -> Finding:
     return Finding(rule=rule.id, name=rule.name, severity=rule.severity, message=problem.message,
                    location=problem.location, resource=problem.location.file,
-                   fingerprint=hashlib.sha256("\x1f".join((rule.id, problem.location.file, problem.reason))
-                                              .encode()).hexdigest()[:32])
+                   fingerprint=_sha256("\x1f".join((rule.id, problem.location.file, problem.reason)).encode()))
 
 
 def _crash_finding(xf002: RuleSpec, rule: RuleSpec, resource, exc: Exception) -> Finding:
@@ -103,7 +148,7 @@ def _crash_finding(xf002: RuleSpec, rule: RuleSpec, resource, exc: Exception) ->
                    message=f"rule {rule.id} crashed on {what}: {type(exc).__name__}: {exc}{where}; "
                            f"the run went on without it. Please report this.",
                    location=location, resource=resource.identity if resource is not None else "",
-                   fingerprint=hashlib.sha256(f"XF002\x1f{rule.id}\x1f{what}".encode()).hexdigest()[:32])
+                   fingerprint=_sha256(f"XF002\x1f{rule.id}\x1f{what}".encode()))
 
 
 def _supersede(pairs: list, rules: list[RuleSpec]) -> list[Finding]:

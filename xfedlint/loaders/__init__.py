@@ -7,6 +7,7 @@ recognised document with a wrongly shaped field each become a `LoadProblem` (XF0
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from xfedlint.loaders import aws, azure, gcp, k8s
 from xfedlint.loaders._positions import parse_json_fallback, parse_yaml_stream
@@ -23,29 +24,58 @@ _GO_TEMPLATE_LINE = re.compile(r"(?:^[ \t]*|:[ \t]+|^[ \t]*-[ \t]+)(\{\{)", re.M
 _PLACEHOLDER = re.compile(r"\$\{[^}]*\}|%[A-Z][A-Z0-9_]*%|\{\{[^}]*\}\}|<[A-Z][A-Z0-9_ -]*>")
 
 
-def load_files(files: list[InputFile], size_cap: int = DEFAULT_SIZE_CAP, policy_levels: dict | None = None) -> Inventory:
+@dataclass
+class FileLoad:
+    """What one file gave: its text (None when unreadable), load problems and resources in document order.
+    Plain data, so a worker process can load files and hand the results back (see xfedlint.parallel)."""
+
+    display: str
+    text: str | None
+    problems: list
+    resources: list
+
+
+def load_files(files: list[InputFile], size_cap: int = DEFAULT_SIZE_CAP, policy_levels: dict | None = None,
+               jobs: int = 1) -> Inventory:
+    """The inventory of `files`, loaded in scan order; `jobs` > 1 loads them in worker processes."""
     inv = Inventory()
+    levels = policy_levels or {}
+    if jobs > 1:
+        from xfedlint import parallel
+
+        if parallel.can_load(files):
+            for loaded in parallel.load(files, size_cap, levels, jobs):
+                absorb(inv, loaded)
+            return inv
     for f in files:
-        load_file(f, inv, size_cap, policy_levels or {})
+        absorb(inv, load_one(f, size_cap, levels))
     return inv
 
 
-def load_file(f: InputFile, inv: Inventory, size_cap: int = DEFAULT_SIZE_CAP, policy_levels: dict | None = None) -> None:
-    inv.files_seen += 1
+def load_one(f: InputFile, size_cap: int = DEFAULT_SIZE_CAP, policy_levels: dict | None = None) -> FileLoad:
     text = read_text(f, size_cap)
     if isinstance(text, LoadProblem):
-        inv.problems.append(text)
-        return
-    inv.texts[f.display] = text
+        return FileLoad(f.display, None, [text], [])
     ctx = LoadContext(file=f.display, text=text, policy_levels=policy_levels or {})
-    before = len(inv)
-    for problem in load_text(text, ctx, inv):
-        inv.problems.append(problem)
-    if len(inv) > before:
+    resources: list = []
+    problems = load_text(text, ctx, resources)
+    return FileLoad(f.display, text, problems, resources)
+
+
+def absorb(inv: Inventory, loaded: FileLoad) -> None:
+    """Adds one file's results to the inventory (files in scan order give the same inventory every time)."""
+    inv.files_seen += 1
+    if loaded.text is not None:
+        inv.texts[loaded.display] = loaded.text
+    inv.problems.extend(loaded.problems)
+    for r in loaded.resources:
+        inv.add(r)
+    if loaded.resources:
         inv.files_relevant += 1
 
 
-def load_text(text: str, ctx: LoadContext, inv: Inventory) -> list[LoadProblem]:
+def load_text(text: str, ctx: LoadContext, found: list) -> list[LoadProblem]:
+    """Parses `text` and appends the resources it holds to `found`; returns the problems met."""
     problems: list[LoadProblem] = []
     m = _GO_TEMPLATE_LINE.search(text) if "{{" in text else None
     if m:
@@ -79,8 +109,7 @@ def load_text(text: str, ctx: LoadContext, inv: Inventory) -> list[LoadProblem]:
                                             exc.message, "shape"))
                 break
             if resources is not None:
-                for r in resources:
-                    inv.add(r)
+                found.extend(resources)
                 break
     return problems
 

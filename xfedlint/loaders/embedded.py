@@ -14,16 +14,23 @@ def parse_embedded(outer: SourceDoc, path: tuple, text: str, source_text: str, e
     docs, err = _positions.parse_yaml_stream(text, outer.file, prefix=path, lazy=True)
     if err is None and len(docs) == 1 and docs[0].locate is not None:
         inner = docs[0]
-
-        def locate() -> None:
-            positioned = _parse_positioned(outer, path, text, source_text, exact)
-            if positioned is not None:
-                inner.value_spans, inner.key_spans = positioned.value_spans, positioned.key_spans
-                inner.fallback = positioned.fallback
-
-        inner.locate = locate
+        inner.locate = _EmbeddedPositions(inner, outer, path, text, source_text, exact)
         return inner
     return _parse_positioned(outer, path, text, source_text, exact)
+
+
+class _EmbeddedPositions:
+    """Fills a lazily parsed embedded document's spans (mapped into the outer file) when first asked.
+    A class rather than a closure so that documents can be pickled (see xfedlint.parallel)."""
+
+    def __init__(self, inner: SourceDoc, outer: SourceDoc, path: tuple, text: str, source_text: str, exact: bool):
+        self.inner, self.args = inner, (outer, path, text, source_text, exact)
+
+    def __call__(self) -> None:
+        positioned = _parse_positioned(*self.args)
+        if positioned is not None:
+            self.inner.value_spans, self.inner.key_spans = positioned.value_spans, positioned.key_spans
+            self.inner.fallback = positioned.fallback
 
 
 def _parse_positioned(outer: SourceDoc, path: tuple, text: str, source_text: str, exact: bool) -> SourceDoc | None:
