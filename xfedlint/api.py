@@ -48,7 +48,7 @@ def scan(paths: tuple[str, ...] = (".",), **options) -> RunResult:
 def _scan(paths: tuple[str, ...] = (".",), *, config: Config | None = None, select: tuple = (), ignore: tuple = (),
          exclude: tuple = (), size_cap: int | None = None, params: dict | None = None,
          policy_levels: dict | None = None, rules_dir: Path | None = None, baseline: str | None = None,
-         write_baseline: str | None = None) -> RunResult:
+         write_baseline: str | None = None, jobs: int | None = None) -> RunResult:
     """`baseline`: a file written by `write_baseline`, whose findings are reported as suppressed.
     `write_baseline`: record the findings not otherwise suppressed in that file; they are then suppressed
     in this run as well (as in a later run with `baseline=` that file). It may name the `baseline` file
@@ -65,11 +65,12 @@ def _scan(paths: tuple[str, ...] = (".",), *, config: Config | None = None, sele
     own = {os.path.abspath(b) for b in (baseline, write_baseline) if b}  # a baseline is not an input
     files = [f for f in files if f.path == STDIN or os.path.abspath(f.path) not in own]
     levels = {**levels, **(policy_levels or {})}
-    inventory = load_files(files, size_cap=size_cap or config.size_cap, policy_levels=levels)
+    jobs = auto_jobs(len(files)) if jobs is None else max(1, jobs)
+    inventory = load_files(files, size_cap=size_cap or config.size_cap, policy_levels=levels, jobs=jobs)
     merged = {rid: dict(p) for rid, p in config.params.items()}
     for rid, p in (params or {}).items():
         merged[rid] = {**merged.get(rid, {}), **p}
-    result = engine.run(inventory, rules, merged, config=config)
+    result = engine.run(inventory, rules, merged, config=config, jobs=jobs)
     result.missing_paths = missing
     _apply_config(result, config)
     _suppress(result, inventory, config, known=set(all_rules), ran={r.id for r in rules})
@@ -83,6 +84,16 @@ def _scan(paths: tuple[str, ...] = (".",), *, config: Config | None = None, sele
                                                       f"baseline {write_baseline}"))
     _drop_suppressed_problems(result, config)
     return result
+
+
+def auto_jobs(n_files: int) -> int:
+    """The worker count when none is given: one for small scans (the pre-commit case never even imports
+    multiprocessing), else what xfedlint.parallel finds worth it."""
+    if n_files < 400:
+        return 1
+    from xfedlint import parallel
+
+    return parallel.default_jobs(n_files)
 
 
 def discover_inputs(paths: tuple, exclude: tuple, config: Config) -> tuple[list, list, dict]:

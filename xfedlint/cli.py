@@ -54,15 +54,19 @@ def cli() -> None:
               help="Report the findings recorded in FILE (by --write-baseline) as suppressed; new ones still count.")
 @click.option("--write-baseline", "write_baseline", type=click.Path(dir_okay=False),
               help="Record the findings not otherwise suppressed in FILE (JSON); they are reported as suppressed.")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, show_default=False,
+              help="Worker processes (1: none). The report is the same whatever the number.  [default: 0, the "
+                   "usable CPUs for scans of several hundred files, else 1]")
 def scan(paths, fmt, output, fail_on, select, ignore, exclude, config_file, strict, baseline_file,
-         write_baseline) -> None:
+         write_baseline, jobs) -> None:
     """Scan files and folders (default: the current folder; `-` reads standard input)."""
     from xfedlint.config import load_config
 
     try:
         config = load_config(config_file, Path.cwd())
         result = api.scan(tuple(paths) or (".",), config=config, select=_split(select), ignore=_split(ignore),
-                          exclude=exclude, baseline=baseline_file, write_baseline=write_baseline)
+                          exclude=exclude, baseline=baseline_file, write_baseline=write_baseline,
+                          jobs=jobs or None)
     except XfedlintError as exc:
         click.echo(f"xfedlint: {exc}", err=True)
         sys.exit(exc.exit_code)
@@ -123,6 +127,8 @@ def rules_cmd(fmt, write_docs, validate) -> None:
 
         changed = docsgen.write_pages(list(rules.values()), Path(write_docs))
         click.echo(f"{len(changed)} page(s) written to {write_docs}.")
+        if registry.write_catalog_cache():
+            click.echo(f"{registry.rules_dir() / registry.CATALOG_CACHE} rewritten.")
         return
     if fmt == "json":
         import json
