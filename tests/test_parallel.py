@@ -54,7 +54,7 @@ def test_workers_load_the_same_inventory(estate):
 
 
 def test_small_scans_run_in_one_process():
-    assert api.auto_jobs(1) == 1 and api.auto_jobs(399) == 1
+    assert api.auto_jobs(1) == 1 and api.auto_jobs(api.PARALLEL_FROM_FILES - 1) == 1
     assert 1 <= api.auto_jobs(10_000) <= parallel.MAX_WORKERS
 
 

@@ -86,10 +86,13 @@ def _scan(paths: tuple[str, ...] = (".",), *, config: Config | None = None, sele
     return result
 
 
+PARALLEL_FROM_FILES = 2000  # below this a scan runs in one process (measured: workers gain nothing at 1,000 files)
+
+
 def auto_jobs(n_files: int) -> int:
     """The worker count when none is given: one for small scans (the pre-commit case never even imports
-    multiprocessing), else what xfedlint.parallel finds worth it."""
-    if n_files < 400:
+    multiprocessing), else the usable CPUs (xfedlint.parallel.default_jobs)."""
+    if n_files < PARALLEL_FROM_FILES:
         return 1
     from xfedlint import parallel
 

@@ -56,7 +56,7 @@ def cli() -> None:
               help="Record the findings not otherwise suppressed in FILE (JSON); they are reported as suppressed.")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, show_default=False,
               help="Worker processes (1: none). The report is the same whatever the number.  [default: 0, the "
-                   "usable CPUs for scans of several hundred files, else 1]")
+                   "usable CPUs (at most 8) for scans of 2,000 files or more, else 1]")
 def scan(paths, fmt, output, fail_on, select, ignore, exclude, config_file, strict, baseline_file,
          write_baseline, jobs) -> None:
     """Scan files and folders (default: the current folder; `-` reads standard input)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import traceback
+from dataclasses import replace
 
 from xfedlint.checks import CHECKS
 from xfedlint.checks.base import CheckContext, Hit
@@ -41,7 +42,7 @@ def run(inventory: Inventory, rules: list[RuleSpec], params: dict | None = None,
         per_rule = [check_rule(inventory, rule, params, config, by_id.get("XF002")) for rule in checked]
     for rule_pairs in per_rule:
         pairs.extend(rule_pairs)
-    findings = _supersede(pairs, rules)
+    findings = place(_supersede(pairs, rules), inventory.texts)
     for rule, ctx in post:  # escalators see every other finding and may raise their severity
         try:
             findings = list(CHECKS[rule.check].fn(findings, ctx))
@@ -80,7 +81,6 @@ def check_targets(inventory: Inventory, rule: RuleSpec, params: dict, config, xf
         return []  # and the check's module is never imported
     ctx = CheckContext(inventory, rule_params(rule, params), config)
     fn = CHECKS[rule.check].fn
-    texts = inventory.texts
     out: list[tuple[int, list]] = []
     for i, resource in enumerate(todo):
         if i % n != k:
@@ -93,17 +93,40 @@ def check_targets(inventory: Inventory, rule: RuleSpec, params: dict, config, xf
             continue
         if hits:
             identity = resource.identity if resource is not None else ""
-            out.append((i, [(_finding(rule, hit, identity, texts), hit.anchor) for hit in hits]))
+            out.append((i, [(_finding(rule, hit, identity), hit.anchor) for hit in hits]))
     return out
 
 
-def _finding(rule: RuleSpec, hit: Hit, identity: str, texts: dict) -> Finding:
+def place(findings: list[Finding], texts: dict) -> list[Finding]:
+    """Resolves every location of `findings` and gives each its fingerprint (which quotes the offending text).
+
+    Locations are resolved stream by stream, so each file is parsed for positions once, and those positions
+    are then forgotten: a scan of thousands of files never holds the spans of all of them at once.
+    Findings that already have a fingerprint (placed in a worker process) are left as they are.
+    """
+    groups: dict[int, list] = {}
+    for f in findings:
+        if f.fingerprint:
+            continue
+        for loc in (f.location, *(r.location for r in f.related)):
+            doc = loc.pending_doc
+            if doc is not None:
+                groups.setdefault(id(doc.locate) if doc.locate is not None else id(doc), []).append(loc)
+    for locations in groups.values():
+        doc = locations[0].pending_doc
+        for loc in locations:
+            loc.span  # noqa: B018 - resolving is the point
+        doc.release_positions()
+    return [f if f.fingerprint else replace(f, fingerprint=fingerprint(f.rule, f.resource, f.location, texts))
+            for f in findings]
+
+
+def _finding(rule: RuleSpec, hit: Hit, identity: str) -> Finding:
     severity = hit.severity or rule.severity
     if severity not in rule.allowed_severities:
         raise AssertionError(f"{rule.id}: a check reported severity {severity!r}, not declared in {rule.source}")
     return Finding(rule=rule.id, name=rule.name, severity=severity, message=hit.message, location=hit.location,
-                   related=hit.related, resource=identity,
-                   fingerprint=fingerprint(rule.id, identity, hit.location, texts), sensitive=hit.sensitive)
+                   related=hit.related, resource=identity, sensitive=hit.sensitive)
 
 
 def _sha256(data: bytes) -> str:

@@ -19,7 +19,7 @@ from xfedlint.checks import CHECKS
 from xfedlint.loaders import FileLoad, load_one
 from xfedlint.loaders.files import STDIN, InputFile
 
-MIN_FILES_PER_WORKER = 200  # below this, starting workers costs more than it saves
+MIN_FILES_PER_WORKER = 1000  # each worker should have at least this many files to load
 MAX_WORKERS = 8
 
 
@@ -106,4 +106,7 @@ def _check_share(task: tuple[int, int]) -> list[list]:
         else:
             share = engine.check_targets(inventory, rule, params, config, xf002, shard=(k, n))
         out.append(share)
-    return out
+    # Place this share's findings here, in parallel: locations resolved, fingerprints computed.
+    findings = [f for share in out for _i, pairs in share for f, _anchor in pairs]
+    placed = iter(engine.place(findings, inventory.texts))
+    return [[(i, [(next(placed), anchor) for _f, anchor in pairs]) for i, pairs in share] for share in out]

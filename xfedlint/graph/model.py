@@ -22,7 +22,7 @@ from xfedlint.model.location import Location
 EDGE_KINDS = ("runs-as", "claims", "trusts", "federates", "grants")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Node:
     id: str  # stable and unique: "<kind>:<natural key>"
     kind: str  # service-account, workload, issuer, aws-role, aws-policy, azure-identity, azure-role, gcp-provider,
@@ -36,7 +36,7 @@ class Node:
         return self.location is not None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Edge:
     source: str
     target: str

@@ -11,10 +11,11 @@ JSON we fall back to `json` with pointer-only positions.
 from __future__ import annotations
 
 import json
+import sys
 import weakref
 
 from xfedlint.model.document import SourceDoc
-from xfedlint.model.location import Path, Span
+from xfedlint.model.location import WHOLE_FILE, Path, Span
 
 MAX_DEPTH = 200  # nesting deeper than any real configuration; beyond it the file is reported, not parsed
 
@@ -49,10 +50,14 @@ class _NeedsPositions(Exception):
 
 
 def _no_duplicates(pairs: list) -> dict:
-    d = dict(pairs)
+    # Keys interned: `json` shares equal keys within one document only, and every file repeats them.
+    d = {_intern(k): v for k, v in pairs}
     if len(d) != len(pairs):
         raise _NeedsPositions
     return d
+
+
+_intern = sys.intern
 
 
 def _data_stream(text: str, file: str, line_offset: int, col_offset: int, prefix: Path) -> list[SourceDoc] | None:
@@ -100,6 +105,11 @@ class _StreamPositions:
             p = by_index.get(d.index)
             if p is not None:
                 d.value_spans, d.key_spans, d.fallback = p.value_spans, p.key_spans, p.fallback
+
+    def release(self) -> None:
+        for d in self._docs():
+            d.value_spans, d.key_spans, d.fallback = {}, {}, WHOLE_FILE
+            d.locate, d.located_by = self, None
 
     def _docs(self) -> list[SourceDoc]:
         return [d for d in (ref() for ref in self.refs) if d is not None]

@@ -239,7 +239,9 @@ def _data(node, depth: int):
     tag = node.tag
     if cls is ScalarNode:
         if tag == _STR:
-            return node.value
+            value = node.value
+            # Short values repeat across manifests (`true`, `IfNotPresent`, environment names): one copy each.
+            return _intern(value) if len(value) <= 24 else value
         conv = _SCALARS.get(tag)
         if conv is None:
             if not tag.startswith(_STANDARD_TAG_PREFIX):

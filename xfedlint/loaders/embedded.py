@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from xfedlint.loaders import _positions
 from xfedlint.model.document import SourceDoc
+from xfedlint.model.location import WHOLE_FILE
 
 
 def parse_embedded(outer: SourceDoc, path: tuple, text: str, source_text: str, exact: bool = True) -> SourceDoc | None:
@@ -31,6 +32,11 @@ class _EmbeddedPositions:
         if positioned is not None:
             self.inner.value_spans, self.inner.key_spans = positioned.value_spans, positioned.key_spans
             self.inner.fallback = positioned.fallback
+
+    def release(self) -> None:
+        self.inner.value_spans, self.inner.key_spans, self.inner.fallback = {}, {}, WHOLE_FILE
+        self.inner.locate, self.inner.located_by = self, None
+        self.args[0].release_positions()  # the outer document, filled to map positions into the file
 
 
 def _parse_positioned(outer: SourceDoc, path: tuple, text: str, source_text: str, exact: bool) -> SourceDoc | None:

@@ -28,6 +28,7 @@ class SourceDoc:
     fallback: Span = WHOLE_FILE  # where anything without a recorded span is placed
     prefix: Path = ()  # for an embedded document: the outer path of the string that held it
     locate: Callable | None = None  # fills value_spans, key_spans and fallback on first use (lazy positions)
+    located_by: Any = field(default=None, repr=False)  # the `locate` that filled them, to release them again
 
     def span(self, path: Path, key: bool = False) -> Span:
         """The span of the value (or of its key) at `path`, else of the nearest ancestor that has one."""
@@ -54,7 +55,15 @@ class SourceDoc:
     def _fill(self) -> None:
         if self.locate is not None:
             locate, self.locate = self.locate, None
+            self.located_by = locate
             locate()
+
+    def release_positions(self) -> None:
+        """Forgets lazily computed spans (of this document's whole stream), which are computed again if
+        asked: a large scan holds positions only while it places a file's findings."""
+        release = getattr(self.located_by, "release", None)
+        if release is not None:
+            release()
 
     def get(self, path: Path, default: Any = None) -> Any:
         node = self.data

@@ -55,6 +55,11 @@ class Location:
         self._doc = self._path = None
 
     @property
+    def pending_doc(self):
+        """The SourceDoc this location still has to be resolved in (None once resolved)."""
+        return self._doc
+
+    @property
     def span(self) -> Span:
         if self._doc is not None:
             self._resolve()

@@ -38,7 +38,7 @@ LEGACY_TOKEN_TYPE = "kubernetes.io/service-account-token"
 CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProjectedToken:
     """A `serviceAccountToken` source of a projected volume."""
 
@@ -51,7 +51,7 @@ class ProjectedToken:
     where: Location | None = None  # for an injected token: the annotation or label that causes it
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Target:
     """What a path inside a container resolves to."""
 
@@ -62,7 +62,7 @@ class Target:
     volume: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TokenUse:
     """A container's cloud SDK reading a token file."""
 
@@ -411,7 +411,7 @@ def azwi_injected(w: Workload, crel: tuple, container: dict) -> bool:
 _DEPENDENT_VAR = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)\Z")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EnvBinding:
     """One environment variable of a container and where its value comes from."""
 
