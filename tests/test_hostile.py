@@ -224,6 +224,24 @@ def test_one_megabyte_single_line_policy(tmp_path):
     assert _only(result, name)[:3] == ("AWS019", 1, col)
 
 
+def test_dense_json_array_under_the_cap(tmp_path):
+    """5,000,000 numbers in 10 MB: read with `json` (no positions needed: nothing to report). It took 37 s
+    and 2.7 GB when every node got a span."""
+    name = "dense.json"
+    result = _run_case("10 MB of tiny JSON nodes (`[1,1,...]`, 5,000,000 numbers)", tmp_path, name,
+                       b"[" + b",".join([b"1"] * 5_000_000) + b"]")
+    assert _of(result, name) == []
+
+
+def test_dense_yaml_document_over_the_node_budget(tmp_path):
+    """2,500,000 `- 1` lines in 10 MB: one document of more nodes than any configuration has is reported
+    at the node that crosses the budget, without composing it."""
+    name = "dense.yaml"
+    result = _run_case("10 MB of tiny YAML nodes (`- 1` x 2,500,000)", tmp_path, name, b"- 1\n" * 2_500_000)
+    rule, line, col, message = _only(result, name)
+    assert (rule, line, col) == ("XF001", 1_000_000, 3) and "more than 1,000,000 nodes" in message
+
+
 def test_one_megabyte_single_line_string(tmp_path):
     name = "long.yaml"
     result = _run_case("1 MB single line (one string)", tmp_path, name, b"key: " + b"x" * 1_048_576 + b"\n")

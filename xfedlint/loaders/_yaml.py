@@ -180,8 +180,10 @@ def positioned_stream(text: str, file: str, line_offset: int = 0, col_offset: in
 def data_only(text: str) -> list[tuple[int, object]] | None:
     """(document index, data) of every document, or None where the positioned path must read this text:
     a syntax error, a tag, a duplicate or merge key, an anchor (the positioned builder shares aliased values
-    instead of expanding them), or nesting that could be deep."""
-    if "&" in text or _may_nest_deeply(text):
+    instead of expanding them), or nesting too deep. A text that might nest deeply (many collection
+    indicators) is first read as events, as on the positioned path; if no document is too deep, its data is
+    built here too (a 10 MB file of tiny nodes would otherwise cost a span per node: gigabytes)."""
+    if "&" in text or (_may_nest_deeply(text) and _too_deep(text, 0, 0) is not None):
         return None
     try:
         return [(index, _data(node, 0)) for index, node in enumerate(yaml.compose_all(text, Loader=_Loader))
@@ -206,26 +208,53 @@ def _may_nest_deeply(text: str) -> bool:
     return False
 
 
+MAX_NODES = 1_000_000  # per document; a 10 MB `kubectl get -o yaml` dump has about 400,000
+
+_last_prepass: list = [None, None]  # (text, result): the data path and then the positioned path ask alike
+
+
 def _too_deep(text: str, line_offset: int, col_offset: int) -> tuple[int, ParseError] | None:
-    """Where the first document nested deeper than MAX_DEPTH starts, and the error naming the place."""
-    depth = 0
+    key = (text, line_offset, col_offset)
+    if _last_prepass[0] is not None and _last_prepass[0][0] is text and _last_prepass[0][1:] == key[1:]:
+        return _last_prepass[1]
+    result = _prepass(text, line_offset, col_offset)
+    _last_prepass[:] = [key, result]
+    return result
+
+
+def _prepass(text: str, line_offset: int, col_offset: int) -> tuple[int, ParseError] | None:
+    """Where the first document nested deeper than MAX_DEPTH (or made of more than MAX_NODES nodes) starts,
+    and the error naming the place. Beyond MAX_NODES a document costs seconds and hundreds of megabytes to
+    compose (a file of tiny nodes such as `- 1` lines) and is not a configuration anyone writes."""
+    depth = nodes = 0
     doc_start = 0
     try:
         for event in yaml.parse(text, Loader=_Loader):
             cls = event.__class__
             if cls is yaml.DocumentStartEvent:
                 doc_start = event.start_mark.index
+                nodes = 0
+            elif cls is yaml.ScalarEvent or cls is yaml.AliasEvent:
+                nodes += 1
             elif cls is yaml.MappingStartEvent or cls is yaml.SequenceStartEvent:
                 depth += 1
+                nodes += 1
                 if depth > MAX_DEPTH:
-                    m = event.start_mark
-                    span = Span.point(m.line + 1 + line_offset, m.column + 1 + col_offset)
-                    return doc_start, ParseError(f"nesting deeper than {MAX_DEPTH} levels", span)
+                    return doc_start, ParseError(f"nesting deeper than {MAX_DEPTH} levels",
+                                                 _event_span(event, line_offset, col_offset))
             elif cls is yaml.MappingEndEvent or cls is yaml.SequenceEndEvent:
                 depth -= 1
+            if nodes > MAX_NODES:
+                return doc_start, ParseError(f"more than {MAX_NODES:,} nodes in one document: too large to analyse",
+                                             _event_span(event, line_offset, col_offset))
     except yaml.YAMLError:
         return None  # composing stops at the same error, and nothing before it was too deep
     return None
+
+
+def _event_span(event, line_offset: int, col_offset: int) -> Span:
+    m = event.start_mark
+    return Span.point(m.line + 1 + line_offset, m.column + 1 + col_offset)
 
 
 _intern = sys.intern
