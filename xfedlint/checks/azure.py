@@ -380,9 +380,7 @@ def _name_loc(fic: AzureFederatedCredential):
 
 
 def _position(fic: AzureFederatedCredential) -> tuple:
-    s = fic.loc().span
-    return fic.src.file, fic.src.doc.index, s.line, s.col
-
+    return fic.src.order  # as written, without computing positions
 
 def fic_limits(ctx: CheckContext) -> Iterator[Hit]:
     """AZ008: Entra's hard limits on federated credentials: 20 per app or managed identity, unique

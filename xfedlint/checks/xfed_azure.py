@@ -187,8 +187,7 @@ def _rank(d: _Diff, subject: str) -> tuple:
     if d.subject is not None and isinstance(d.fic.subject, str):
         got, want = _subject_parts(d.fic.subject.strip()), _subject_parts(subject)
         far = 0 if (got and want and (got[0] == want[0] or got[1] == want[1])) else 1
-    s = d.fic.loc().span
-    return (d.count, d.other_sa, far, d.fic.src.file, s.line, s.col)
+    return (d.count, d.other_sa, far, d.fic.src.order)
 
 
 def _fic_aud_loc(fic: AzureFederatedCredential):

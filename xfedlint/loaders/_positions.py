@@ -96,19 +96,22 @@ class _StreamPositions:
         self.refs = [weakref.ref(d) for d in docs]
 
     def __call__(self) -> None:
+        # The composed node trees answer the few spans asked for (the findings of one file) directly: no
+        # map of every key and value is built. The text was read on the data path, so it composes safely.
         from xfedlint.loaders import _yaml
 
-        positioned, _err = _yaml.positioned_stream(*self.args)
-        by_index = {d.index: d for d in positioned}
+        text, _file, line_offset, col_offset, _prefix = self.args
+        roots = _yaml.node_roots(text)
         for d in self._docs():
             d.locate = None
-            p = by_index.get(d.index)
-            if p is not None:
-                d.value_spans, d.key_spans, d.fallback = p.value_spans, p.key_spans, p.fallback
+            root = roots.get(d.index)
+            if root is not None:
+                d.finder = _yaml.NodeSpans(root, line_offset, col_offset)
+                d.fallback = d.finder.find((), False)
 
     def release(self) -> None:
         for d in self._docs():
-            d.value_spans, d.key_spans, d.fallback = {}, {}, WHOLE_FILE
+            d.value_spans, d.key_spans, d.fallback, d.finder = {}, {}, WHOLE_FILE, None
             d.locate, d.located_by = self, None
 
     def _docs(self) -> list[SourceDoc]:

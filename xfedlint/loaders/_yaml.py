@@ -177,6 +177,58 @@ def positioned_stream(text: str, file: str, line_offset: int = 0, col_offset: in
     return docs, err
 
 
+def node_roots(text: str) -> dict:
+    """Each document's composed root node by index; {} when libyaml cannot compose the text (valid JSON that
+    YAML 1.1 rejects, say: positions then fall back to the start of the file)."""
+    try:
+        return {i: node for i, node in enumerate(yaml.compose_all(text, Loader=_Loader)) if node is not None}
+    except (yaml.YAMLError, RecursionError):
+        return {}
+
+
+class NodeSpans:
+    """Spans read off a composed node tree, exactly as `_Builder`'s maps would give them for a document
+    without anchors, merge keys or duplicate keys (the only ones read lazily)."""
+
+    __slots__ = ("root", "line_offset", "col_offset")
+
+    def __init__(self, root, line_offset: int, col_offset: int):
+        self.root, self.line_offset, self.col_offset = root, line_offset, col_offset
+
+    def _walk(self, path: tuple):
+        """(deepest node reached, its key node or None, whether the whole path was found)."""
+        node, key_node = self.root, None
+        for p in path:
+            cls = node.__class__
+            if cls is MappingNode:
+                for k, v in node.value:
+                    if k.value == p:
+                        node, key_node = v, k
+                        break
+                else:
+                    return node, key_node, False
+            elif cls is SequenceNode and type(p) is int and 0 <= p < len(node.value):
+                node, key_node = node.value[p], None
+            else:
+                return node, key_node, False
+        return node, key_node, True
+
+    def _span(self, node) -> Span:
+        s, e = node.start_mark, node.end_mark
+        lo, co = self.line_offset, self.col_offset
+        return Span(s.line + 1 + lo, s.column + 1 + co, e.line + 1 + lo, e.column + 1 + co)
+
+    def find(self, path: tuple, key: bool) -> Span:
+        node, key_node, whole = self._walk(path)
+        if key and whole and key_node is not None:
+            return self._span(key_node)
+        return self._span(node)
+
+    def exact(self, path: tuple) -> Span | None:
+        node, _key_node, whole = self._walk(path)
+        return self._span(node) if whole else None
+
+
 def data_only(text: str) -> list[tuple[int, object]] | None:
     """(document index, data) of every document, or None where the positioned path must read this text:
     a syntax error, a tag, a duplicate or merge key, an anchor (the positioned builder shares aliased values

@@ -29,10 +29,13 @@ class SourceDoc:
     prefix: Path = ()  # for an embedded document: the outer path of the string that held it
     locate: Callable | None = None  # fills value_spans, key_spans and fallback on first use (lazy positions)
     located_by: Any = field(default=None, repr=False)  # the `locate` that filled them, to release them again
+    finder: Any = field(default=None, repr=False)  # instead of the maps: .find(path, key) and .exact(path)
 
     def span(self, path: Path, key: bool = False) -> Span:
         """The span of the value (or of its key) at `path`, else of the nearest ancestor that has one."""
         self._fill()
+        if self.finder is not None:
+            return self.finder.find(tuple(path), key)
         p = tuple(path)
         if key and p in self.key_spans:
             return self.key_spans[p]
@@ -50,6 +53,8 @@ class SourceDoc:
     def exact_span(self, path: Path) -> Span | None:
         """The span recorded for the value at `path` itself, None when it has none."""
         self._fill()
+        if self.finder is not None:
+            return self.finder.exact(tuple(path))
         return self.value_spans.get(tuple(path))
 
     def _fill(self) -> None:
