@@ -12,6 +12,7 @@ Make a corpus first: `python bench/generate.py --files 10000 --out /tmp/corpus-1
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import statistics
 import sys
@@ -34,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="also profile one build: top N")
     args = parser.parse_args(argv)
+    gc.disable()  # as `xfedlint scan` does (xfedlint.api.scan): long-lived objects, almost no cycles
     files, missing = discover((args.corpus,))
     if not files:
         print(f"no input files in {args.corpus}", file=sys.stderr)
