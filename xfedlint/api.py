@@ -138,7 +138,8 @@ def _suppress(result: RunResult, inventory: Inventory, config: Config, known: se
         findings = suppress.mark(findings, lambda f: config.ignored(f.rule, f.location.file),
                                  f"per-path-ignores in {where}")
     result.findings = findings
-    result.notices = notices  # RunResult.notices: see suppress.Notice
+    not_inspected = [suppress.Notice("note", n.message, n.location) for n in inventory.notes]
+    result.notices = sorted(not_inspected + notices, key=suppress.Notice.sort_key)  # see suppress.Notice
 
 
 def _drop_suppressed_problems(result: RunResult, config: Config) -> None:

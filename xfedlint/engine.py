@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import traceback
 from dataclasses import replace
+from functools import lru_cache
 
 from xfedlint.checks import CHECKS
 from xfedlint.checks.base import CheckContext, Hit
@@ -143,8 +144,14 @@ def fingerprint(rule_id: str, identity: str, location, texts: dict) -> str:
     return _sha256(basis.encode("utf-8"))
 
 
+@lru_cache(maxsize=16)
+def _lines(text: str) -> list[str]:
+    """The lines of a source text, split once however many findings it has (a str caches its own hash)."""
+    return text.splitlines()
+
+
 def _region_text(text: str, span) -> str:
-    lines = text.splitlines()
+    lines = _lines(text)
     if not (0 < span.line <= len(lines)):
         return ""
     if span.line == span.end_line:

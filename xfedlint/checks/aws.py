@@ -89,8 +89,8 @@ def trust_no_sub(role: AwsRole, ctx: CheckContext) -> Iterator[Hit]:
     """AWS001: an OIDC trust with no positive, fail-closed constraint on `<issuer>:sub`."""
     for st, fp in _trusts(role):
         cons = st.on_claim(fp.host, "sub")
-        if any(c.operator.fail_closed for c in cons):
-            continue
+        if any(c.operator.fail_closed or c.operator.unknown for c in cons):
+            continue  # constrained, or by an operator a template decides (cannot be judged statically)
         if fp.host.lower() == GITHUB and any(c.operator.fail_closed for claim in GITHUB_SCOPING_CLAIMS
                                                  for c in st.on_claim(fp.host, claim)):
             continue
@@ -108,7 +108,7 @@ def trust_no_aud(role: AwsRole, ctx: CheckContext) -> Iterator[Hit]:
     expected = tuple(ctx.param("expected_audiences", AWS_STS_AUDIENCES))
     for st, fp in _trusts(role):
         cons = st.on_claim(fp.host, "aud")
-        if any(c.operator.fail_closed for c in cons):
+        if any(c.operator.fail_closed or c.operator.unknown for c in cons):
             continue
         found = ctx.inventory.lookup(AwsOidcProvider, _provider_key, fp.host.lower())
         provider = found[0] if found else None
@@ -209,6 +209,8 @@ def aud_wrong_target(role: AwsRole, ctx: CheckContext) -> Iterator[Hit]:
                     continue
                 if aws_policy.has_wildcard(v.text):
                     continue  # under StringLike: AWS019; under StringEquals*: a literal that never matches (AWS005)
+                if aws_policy.is_placeholder(v.text):
+                    continue  # a value a template supplies (Terraform `var.audience`): never judged as a mismatch
                 cloud = audience_cloud(v.text)
                 if cloud in ("azure", "gcp"):
                     other = "GCP" if cloud == "gcp" else "Azure"

@@ -12,6 +12,7 @@ from typing import Iterator
 
 from xfedlint.checks.base import CheckContext, Hit
 from xfedlint.model.resources import AwsOidcProvider
+from xfedlint.semantics.aws_policy import is_placeholder
 from xfedlint.semantics.issuers import AWS_STS_AUDIENCES, audience_cloud
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
@@ -145,6 +146,8 @@ def oidc_provider_thumbprint(p: AwsOidcProvider, ctx: CheckContext) -> Iterator[
                   p.src.loc(key))
         return
     for tp, i in prints:
+        if is_placeholder(tp):
+            continue  # computed at plan time (Terraform `data.tls_certificate...`): cannot be judged statically
         if not _THUMBPRINT.match(tp):
             yield Hit(f"thumbprint `{tp}` of {_name(p)} is not a 40-hex-digit SHA-1 fingerprint: IAM rejects it, "
                       f"and it can match no certificate", p.src.loc(key, i))

@@ -52,6 +52,8 @@ def fic_audience(fic: AzureFederatedCredential, ctx: CheckContext) -> Iterator[H
                   fic.loc("audiences"), severity="error")
         return
     value = aud[0]
+    if isinstance(value, str) and is_placeholder(value):
+        return  # supplied by a template (Terraform `var.audience`): cannot be judged statically
     if value not in expected:
         yield Hit(f"{fic.label} accepts audience `{value}`, not the token-exchange audience `{expected[0]}`: the "
                   f"workload must mint its token for this custom audience", fic.loc("audiences", 0), severity="warning")

@@ -99,6 +99,8 @@ def _pool_bound_whole(p: GcpProvider, ctx: CheckContext) -> bool:
 
 def provider_no_attribute_condition(p: GcpProvider, ctx: CheckContext) -> Iterator[Hit]:
     """GCP001: a provider that admits every token its issuer mints."""
+    if "attribute_condition" in p.unknown:
+        return  # computed at plan time: cannot be judged statically
     cond = p.attribute_condition
     if isinstance(cond, str) and cond.strip():
         tree = _condition_tree(p)
@@ -157,6 +159,8 @@ def cel_references_unmapped_attribute(p: GcpProvider, ctx: CheckContext) -> Iter
     """GCP003: the condition reads an attribute the mapping does not define; the mapping lacks
     `google.subject` or is not valid CEL."""
     mapping = p.attribute_mapping
+    if "attribute_mapping" in p.unknown:
+        return  # computed at plan time: what the condition may read cannot be judged statically
     if not mapping:
         if p.kind not in DEFAULT_MAPPING_KEYS:
             where = p.src.loc("attributeMapping") if mapping is not None else p.src.loc()
@@ -325,7 +329,7 @@ FOREIGN_AUDIENCES = tuple(AWS_STS_AUDIENCES) + tuple(AZURE_AUDIENCES) + (
 
 def allowed_audiences(p: GcpProvider, ctx: CheckContext) -> Iterator[Hit]:
     """GCP006: `oidc.allowedAudiences` over the limits, with several entries or another relying party's."""
-    if p.kind != "oidc" or not isinstance(p.src.get("oidc"), dict):
+    if p.kind != "oidc" or not isinstance(p.src.get("oidc"), dict) or "allowed_audiences" in p.unknown:
         return
     auds = p.allowed_audiences
     own = f"`//iam.googleapis.com/{p.name}`" if p.name else "its full resource name"

@@ -452,6 +452,7 @@ class _GcpAdmissions:
             attribute, what = (name, value), f"`attribute.{name}` = `{value}` in pool `{pr['pool']}`"
         else:
             return None
+        providers = [p for p in providers if "attribute_condition" not in p.unknown]  # not judged statically
         logics = [self.logic.setdefault(id(p), _ProviderLogic(p)) for p in providers]
         admitted = []
         for ns, name in self._candidates(logics, attribute):

@@ -319,8 +319,11 @@ def _gcp(inv: Inventory, fed: Federation) -> None:
             iss = issuer_id(p.issuer_uri)
             g.add_node(Node(iss, "issuer", host_path(p.issuer_uri).rstrip("/")))
             cond = p.attribute_condition if isinstance(p.attribute_condition, str) and p.attribute_condition else None
-            g.add_edge(Edge(iss, pid, "trusts", cond or "(no condition)", _condition_weakness(p, cond),
-                            (p.src.loc("oidc", "issuerUri"),), issuer=p.issuer_uri))
+            if "attribute_condition" in p.unknown:  # computed at plan time: neither weak nor strong as far as known
+                label, weak = "(condition computed at plan time)", None
+            else:
+                label, weak = cond or "(no condition)", _condition_weakness(p, cond)
+            g.add_edge(Edge(iss, pid, "trusts", label, weak, (p.src.loc("oidc", "issuerUri"),), issuer=p.issuer_uri))
     for policy in inv.of(GcpIamPolicy):
         gsa = _policy_owner(policy, referenced)
         if gsa is not None:

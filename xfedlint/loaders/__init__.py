@@ -7,7 +7,7 @@ recognised document with a wrongly shaped field each become a `LoadProblem` (XF0
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from xfedlint.loaders import aws, azure, gcp, k8s
 from xfedlint.loaders._positions import parse_json_fallback, parse_yaml_stream
@@ -33,6 +33,7 @@ class FileLoad:
     text: str | None
     problems: list
     resources: list
+    notes: list = field(default_factory=list)  # LoadProblems that are only notes: what was not inspected
 
 
 def load_files(files: list[InputFile], size_cap: int = DEFAULT_SIZE_CAP, policy_levels: dict | None = None,
@@ -58,8 +59,9 @@ def load_one(f: InputFile, size_cap: int = DEFAULT_SIZE_CAP, policy_levels: dict
         return FileLoad(f.display, None, [text], [])
     ctx = LoadContext(file=f.display, text=text, policy_levels=policy_levels or {})
     resources: list = []
-    problems = load_text(text, ctx, resources)
-    return FileLoad(f.display, text, problems, resources)
+    notes: list = []
+    problems = load_text(text, ctx, resources, notes)
+    return FileLoad(f.display, text, problems, resources, notes)
 
 
 def absorb(inv: Inventory, loaded: FileLoad) -> None:
@@ -68,14 +70,24 @@ def absorb(inv: Inventory, loaded: FileLoad) -> None:
     if loaded.text is not None:
         inv.texts[loaded.display] = loaded.text
     inv.problems.extend(loaded.problems)
+    inv.notes.extend(loaded.notes)
     for r in loaded.resources:
         inv.add(r)
     if loaded.resources:
         inv.files_relevant += 1
 
 
-def load_text(text: str, ctx: LoadContext, found: list) -> list[LoadProblem]:
-    """Parses `text` and appends the resources it holds to `found`; returns the problems met."""
+def load_text(text: str, ctx: LoadContext, found: list, notes: list | None = None) -> list[LoadProblem]:
+    """Parses `text` and appends the resources it holds to `found` (and to `notes` what it did not inspect);
+    returns the problems met."""
+    if ctx.file.endswith(".tf"):  # Terraform: HCL, read by xfedlint.loaders.terraform
+        from xfedlint.loaders import terraform
+
+        docs, problems, not_inspected = terraform.documents(text, ctx)
+        if notes is not None:
+            notes.extend(not_inspected)
+        _recognise(docs, ctx, found, problems)
+        return problems
     problems: list[LoadProblem] = []
     m = _GO_TEMPLATE_LINE.search(text) if "{{" in text else None
     if m:
@@ -93,6 +105,12 @@ def load_text(text: str, ctx: LoadContext, found: list) -> list[LoadProblem]:
             docs = [fallback]
         else:
             problems.append(_syntax_problem(text, ctx.file, err))
+    _recognise(docs, ctx, found, problems)
+    return problems
+
+
+def _recognise(docs: list, ctx: LoadContext, found: list, problems: list) -> None:
+    """Each document to the resources of the first family that knows its shape."""
     for doc in docs:
         if doc.tags:
             path, tag, span = doc.tags[0]
@@ -111,7 +129,6 @@ def load_text(text: str, ctx: LoadContext, found: list) -> list[LoadProblem]:
             if resources is not None:
                 found.extend(resources)
                 break
-    return problems
 
 
 _CFN_TAGS = {"Ref", "Sub", "GetAtt", "Join", "If", "Select", "Split", "FindInMap", "ImportValue", "Base64",

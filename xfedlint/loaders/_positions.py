@@ -147,8 +147,8 @@ def parse_json_fallback(text: str, file: str) -> SourceDoc | None:
 def embedded_offsets(outer: SourceDoc, path: Path, raw_text: str | None) -> tuple[int, int] | None:
     """Line and column shift that maps positions inside a string value back to the outer file.
 
-    Exact for literal block scalars (`|`), which is how ConfigMaps carry JSON files, and for one-line
-    strings written without escapes. None when the mapping cannot be exact (folded or escaped text).
+    Exact for literal block scalars (`|`), which is how ConfigMaps carry JSON files, for Terraform heredocs
+    (`<<EOT`, `<<-EOT`), and for one-line strings written without escapes. None when the mapping cannot be exact (folded or escaped text).
     """
     span = outer.exact_span(path)
     value = outer.get(path)
@@ -165,6 +165,12 @@ def embedded_offsets(outer: SourceDoc, path: Path, raw_text: str | None) -> tupl
                 indent = len(line) - len(line.lstrip(" "))
                 return span.line, indent
         return None
+    if first[span.col - 1:span.col + 1] == "<<":  # a Terraform heredoc: the body starts on the next line
+        body = lines[span.line:span.line + max(1, value.count("\n"))]  # not the closing marker
+        if first[span.col + 1:span.col + 2] != "-":
+            return span.line, 0
+        indents = [len(line) - len(line.lstrip(" \t")) for line in body if line.strip()]
+        return span.line, min(indents) if indents else 0  # `<<-` strips the common indentation
     if span.line == span.end_line:
         inner = first[span.col - 1:span.end_col - 1]
         if inner[:1] in ("'", '"') and inner[1:-1] == value:

@@ -65,20 +65,30 @@ def _opt(v) -> str | None:
 
 def _provider(doc: SourceDoc, path: tuple) -> GcpProvider:
     d = doc.get(path)
-    mapping = d.get("attributeMapping")
+    oidc = d.get("oidc") if isinstance(d.get("oidc"), dict) else {}
+    unknown = frozenset(name for name, value in (("attribute_mapping", d.get("attributeMapping")),
+                                                 ("attribute_condition", d.get("attributeCondition")),
+                                                 ("allowed_audiences", oidc.get("allowedAudiences")))
+                        if _computed(value))
+    mapping = None if "attribute_mapping" in unknown else d.get("attributeMapping")
     if mapping is not None and not isinstance(mapping, dict):
         raise ShapeError(f"`attributeMapping` must be a mapping, found {type_name(mapping)}", doc,
                          path + ("attributeMapping",))
     kind = next((k for k in _PROVIDER_KINDS if k in d), "oidc")
-    oidc = d.get("oidc") if isinstance(d.get("oidc"), dict) else {}
-    aud = oidc.get("allowedAudiences")
+    aud = None if "allowed_audiences" in unknown else oidc.get("allowedAudiences")
     if aud is not None and not isinstance(aud, list):
         raise ShapeError(f"`allowedAudiences` must be a list, found {type_name(aud)}", doc,
                          path + ("oidc", "allowedAudiences"))
     return GcpProvider(src=Src(doc, path), name=str(d["name"]) if d.get("name") else None,
-                       attribute_mapping=mapping, attribute_condition=d.get("attributeCondition"),
+                       attribute_mapping=mapping,
+                       attribute_condition=None if "attribute_condition" in unknown else d.get("attributeCondition"),
                        issuer_uri=oidc.get("issuerUri"), allowed_audiences=aud,
-                       disabled=d.get("disabled") is True, state=d.get("state"), kind=kind)
+                       disabled=d.get("disabled") is True, state=d.get("state"), kind=kind, unknown=unknown)
+
+
+def _computed(value) -> bool:
+    """A whole value left to a template (`${var.attribute_condition}`), not text that merely contains one."""
+    return isinstance(value, str) and value.startswith("${") and value.endswith("}") and value.count("${") == 1
 
 
 # ---- IAM policies --------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ class LoadProblem:
 class Inventory:
     resources: dict = field(default_factory=lambda: defaultdict(list))  # type -> [Resource]
     problems: list = field(default_factory=list)
+    notes: list = field(default_factory=list)  # LoadProblems reported as notes (a Terraform module not inspected)
     files_seen: int = 0  # files read (or attempted)
     files_relevant: int = 0  # files holding at least one federation resource
     texts: dict = field(default_factory=dict)  # file -> source text, for source excerpts and suppressions

@@ -236,6 +236,7 @@ class GcpProvider(Resource):
     disabled: bool = False
     state: str | None = None
     kind: str = "oidc"  # oidc, aws, saml, x509
+    unknown: frozenset = frozenset()  # fields a template computes (Terraform `var.x`): None here, never judged
 
     @property
     def pool(self) -> str | None:

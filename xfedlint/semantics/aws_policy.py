@@ -84,6 +84,11 @@ class Operator:
         return self.base in _NEGATED
 
     @property
+    def unknown(self) -> bool:
+        """Left to a template (Terraform `test = var.x`): what it tests cannot be judged statically."""
+        return is_placeholder(self.raw)
+
+    @property
     def positive_base(self) -> str:
         """The operator's test without its negation: `StringNotLike` -> `StringLike`."""
         if self.base == "NotIpAddress":

@@ -1,0 +1,102 @@
+"""Terraform files are read into the same resources as CLI outputs, with positions in the `.tf` file."""
+
+from __future__ import annotations
+
+from tests.conftest import FIXTURES
+from xfedlint import api
+from xfedlint.loaders import load_files
+from xfedlint.loaders.files import discover
+from xfedlint.model.resources import (
+    AwsOidcProvider,
+    AwsRole,
+    AzureFederatedCredential,
+    AzureRoleAssignment,
+    GcpIamPolicy,
+    GcpProvider,
+    ServiceAccount,
+)
+
+TF = FIXTURES / "terraform"
+
+
+def _found(result, name: str) -> set:
+    return {(f.rule, f.location.span.line, f.location.span.col) for f in result.findings
+            if f.location.file.endswith(name)}
+
+
+def test_aws_roles_from_jsonencode_data_sources_and_heredocs():
+    result = api.scan((str(TF / "aws.tf"),))
+    assert _found(result, "aws.tf") == {
+        ("AWS004", 12, 70),   # jsonencode: at the pattern inside the HCL object
+        ("PERM001", 19, 1),   # AdministratorAccess attached to role `app` by aws_iam_role_policy_attachment
+        ("AWS004", 34, 19),   # data.aws_iam_policy_document: at the condition's value
+        ("AWS001", 65, 5),    # heredoc JSON: at `"Condition"` inside the heredoc (no `sub` constraint)
+        ("AWS017", 86, 18),   # two condition blocks on one test+variable: the earlier is dropped
+    }
+
+
+def test_unknown_values_are_not_judged():
+    """`values = [var.audience]` and a computed thumbprint are plan-time values: no AWS020, no AWS013."""
+    result = api.scan((str(TF / "aws.tf"),))
+    assert not [f for f in result.findings if f.rule in ("AWS020", "AWS013")]
+
+
+def test_gcp_azure_and_kubernetes_resources():
+    result = api.scan((str(TF / "gcp-azure-k8s.tf"),))
+    assert _found(result, "gcp-azure-k8s.tf") == {
+        ("GCP002", 7, 26),    # `startsWith` without a delimiter, at its offset inside the HCL string
+        ("GCP006", 8, 3),
+        ("GCP019", 15, 13), ("PERM002", 15, 13),  # roles/storage.admin on the project
+        ("GCP005", 16, 13), ("GCP010", 16, 13),
+        ("AZ004", 25, 25),    # a wildcard subject in azurerm_federated_identity_credential
+        ("AZ010", 29, 26),    # Owner at subscription scope
+    }
+    (note,) = result.notices
+    assert (note.level, note.location.span.line, note.location.span.col) == ("note", 44, 1)
+    assert "module `iam` (source `./modules/iam`) is not inspected" in note.message
+
+
+def test_resource_shapes():
+    files, _ = discover((str(TF / "aws.tf"), str(TF / "gcp-azure-k8s.tf")))
+    inv = load_files(files)
+    roles = {r.name: r for r in inv.of(AwsRole)}
+    assert set(roles) == {"ci-deploy", "app", "legacy", None}  # `collapsed` is used by no role: judged alone
+    assert roles["app"].attached_policy_arns == ("arn:aws:iam::aws:policy/AdministratorAccess",)
+    (provider,) = inv.of(AwsOidcProvider)
+    assert provider.url == "https://oidc.eks.us-east-1.amazonaws.com/id/ABC"
+    (wif,) = inv.of(GcpProvider)
+    assert wif.issuer_uri == "https://oidc.eks.us-east-1.amazonaws.com/id/ABC"
+    (policy,) = inv.of(GcpIamPolicy)
+    assert (policy.level, policy.level_source) == ("project", "input")
+    (fic,) = inv.of(AzureFederatedCredential)
+    assert fic.subject == "system:serviceaccount:prod:*" and fic.issuer.startswith("${")
+    (assignment,) = inv.of(AzureRoleAssignment)
+    assert assignment.scope == "/subscriptions/00000000-0000-0000-0000-000000000000"
+    (sa,) = inv.of(ServiceAccount)
+    assert (sa.namespace, sa.name) == ("prod", "app")
+
+
+def test_hcl_syntax_error_is_reported_at_its_position(tmp_path):
+    bad = tmp_path / "broken.tf"
+    bad.write_text('resource "aws_iam_role" "x" {\n  name = "x"\n  assume_role_policy = \n}\n', encoding="utf-8")
+    result = api.scan((str(bad),))
+    (f,) = result.findings
+    assert (f.rule, f.location.span.line, f.location.span.col) == ("XF001", 3, 24)  # the value that is missing
+    assert f.message == "HCL syntax error: unexpected end of line"
+
+
+def test_files_without_federation_resources_are_quiet(tmp_path):
+    tf = tmp_path / "vpc.tf"
+    tf.write_text('resource "aws_vpc" "main" {\n  cidr_block = "10.0.0.0/16"\n}\n', encoding="utf-8")
+    result = api.scan((str(tf),))
+    assert result.findings == [] and result.files_seen == 1 and result.resources == 0
+
+
+def test_heredoc_conditions_and_computed_provider_fields():
+    """A CEL condition in a `<<-` heredoc is placed exactly; a condition, mapping or audience list a variable
+    supplies is not judged (no GCP001, GCP003 or GCP006 for them)."""
+    result = api.scan((str(TF / "heredoc-condition.tf"),))
+    assert _found(result, "heredoc-condition.tf") == {
+        ("GCP002", 9, 5), ("GCP010", 9, 5),  # `startsWith('acme')`, after the 4 spaces `<<-` strips
+        ("GCP006", 23, 3),                   # `computed` sets no allowed_audiences at all
+    }

@@ -1,0 +1,613 @@
+"""Terraform (HCL) into the documents the other loaders read, with every position in the `.tf` file.
+
+python-hcl2 parses the file into a lark tree whose every node carries its line and column. Each block of
+interest becomes a synthesized document in the shape of the matching CLI output (`aws iam get-role`, a
+gcloud provider describe, an Azure federated credential, a Kubernetes manifest...), whose values keep the
+spans of the HCL expressions they came from; the family loaders and every check then work unchanged.
+
+Expressions Terraform evaluates at plan time (references, function calls other than `jsonencode`,
+conditionals, `for` expressions) are unknown here: they are kept as `${...}` placeholder text, which the
+semantics treat as "cannot be judged statically", never as a mismatch. Within one file, a role's
+`assume_role_policy = data.aws_iam_policy_document.X.json` is resolved to that data source, and role
+policy attachments are joined to their role.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from xfedlint.loaders.base import LoadContext
+from xfedlint.model.document import SourceDoc
+from xfedlint.model.inventory import LoadProblem
+from xfedlint.model.location import Location, Span
+
+_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
+_ESCAPE = re.compile(r"\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)")
+
+
+class _Unknown(str):
+    """A value Terraform computes at plan time, kept as its `${...}` source text."""
+
+
+class _Heredoc(str):
+    """A heredoc's text, with where its first line starts in the file (for documents held in it)."""
+
+    line: int = 0  # lines before the body
+    indent: int = 0  # columns removed from each line (`<<-`)
+
+
+class Hcl:
+    """One parsed `.tf` file: its top-level blocks as (type, labels, body data, spans)."""
+
+    def __init__(self, text: str, file: str):
+        self.text, self.file = text, file
+        self.lines = text.split("\n")
+
+    # --- positions --------------------------------------------------------------------------------------
+
+    @staticmethod
+    def span(node) -> Span:
+        m = node.meta if hasattr(node, "meta") else node
+        return Span(m.line, m.column, m.end_line, m.end_column)
+
+    def source(self, node) -> str:
+        """The text of `node` as written (for placeholders)."""
+        s = self.span(node)
+        if s.line == s.end_line:
+            return self.lines[s.line - 1][s.col - 1:s.end_col - 1]
+        parts = [self.lines[s.line - 1][s.col - 1:]] + self.lines[s.line:s.end_line - 1]
+        parts.append(self.lines[s.end_line - 1][:s.end_col - 1])
+        return "\n".join(parts)
+
+    # --- expressions ------------------------------------------------------------------------------------
+
+    def value(self, node, path: tuple, spans: dict):
+        """The Python value of an HCL expression, recording the span of it and of everything inside."""
+        node = _unwrap(node)
+        spans[path] = (self.span(node), None)
+        kind = node.data if hasattr(node, "data") else None
+        if kind == "string":
+            return self._string(node)
+        if kind == "int_lit":
+            return int(str(node.children[0]))
+        if kind == "float_lit":
+            return float(str(node.children[0]))
+        if kind == "literal_value":
+            return {"true": True, "false": False, "null": None}[str(node.children[0])]
+        if kind == "tuple":
+            items = [c for c in node.children if hasattr(c, "data") and c.data != "new_line_or_comment"]
+            return [self.value(c, path + (i,), spans) for i, c in enumerate(items)]
+        if kind == "object":
+            out: dict = {}
+            for elem in (c for c in node.children if hasattr(c, "data") and c.data == "object_elem"):
+                key_node, value_node = _object_elem(elem)
+                key = self._key(key_node)
+                out[key] = self.value(value_node, path + (key,), spans)
+                spans[path + (key,)] = (spans[path + (key,)][0], self.span(key_node))
+            return out
+        if kind in ("heredoc_template", "heredoc_template_trim"):
+            text, cut = _heredoc(str(node.children[0]), kind == "heredoc_template_trim")
+            out = _Heredoc(text)
+            out.line, out.indent = node.meta.line, cut
+            return out
+        if kind == "function_call" and _function_name(node) == "jsonencode":
+            args = _arguments(node)
+            if len(args) == 1:
+                return self.value(args[0], path, spans)
+        return _Unknown("${" + self.source(node) + "}")
+
+    def _string(self, node) -> str:
+        out = []
+        unknown = False
+        for part in node.children:
+            if not hasattr(part, "data"):
+                continue  # the quotes
+            inner = part.children[0]
+            if hasattr(inner, "data"):  # an interpolation or a template directive
+                out.append(self.source(inner))
+                unknown = True
+            elif inner.type == "ESCAPED_INTERPOLATION":
+                out.append(str(inner)[1:])  # `$${` is a literal `${`
+            elif inner.type == "ESCAPED_DIRECTIVE":
+                out.append(str(inner)[1:])
+            else:
+                out.append(_unescape(str(inner)))
+        text = "".join(out)
+        return _Unknown(text) if unknown and text.startswith("${") and text.endswith("}") and \
+            text.count("${") == 1 else text
+
+    def _key(self, node) -> str:
+        node = _unwrap(node)
+        kind = node.data if hasattr(node, "data") else None
+        if kind == "identifier":
+            return str(node.children[0])
+        if kind == "string":
+            return self._string(node)
+        return "${" + self.source(node) + "}"
+
+    # --- blocks -----------------------------------------------------------------------------------------
+
+    def blocks(self, tree):
+        """(type, labels, data, spans, block node) for every top-level block."""
+        body = next(c for c in tree.children if hasattr(c, "data") and c.data == "body")
+        for node in body.children:
+            if hasattr(node, "data") and node.data == "block":
+                btype, labels, inner = self._block_head(node)
+                spans: dict = {(): (self.span(node), None)}
+                data = self.body(inner, (), spans)
+                yield btype, labels, data, spans, node
+
+    def _block_head(self, node):
+        names = []
+        inner = None
+        for c in node.children:
+            if hasattr(c, "data"):
+                if c.data == "body":
+                    inner = c
+                elif c.data in ("identifier", "keyword", "literal_value"):
+                    names.append(str(c.children[0]))
+                elif c.data == "string":
+                    names.append(self._string(c))
+        return names[0], names[1:], inner
+
+    def body(self, node, path: tuple, spans: dict) -> dict:
+        """Attributes as keys; nested blocks as lists under their type (`statement`: [...])."""
+        out: dict = {}
+        if node is None:
+            return out
+        for c in node.children:
+            if not hasattr(c, "data"):
+                continue
+            if c.data == "attribute":
+                name_node = c.children[0]
+                name = str(_unwrap(name_node).children[0])
+                expr = c.children[-1]
+                out[name] = self.value(expr, path + (name,), spans)
+                spans[path + (name,)] = (spans[path + (name,)][0], self.span(name_node))
+            elif c.data == "block":
+                btype, labels, inner = self._block_head(c)
+                items = out.setdefault(btype, [])
+                if not isinstance(items, list):
+                    continue
+                p = path + (btype, len(items))
+                spans[p] = (self.span(c), None)
+                items.append(self.body(inner, p, spans))
+        return out
+
+
+def _unwrap(node):
+    while hasattr(node, "data") and node.data == "expr_term" and len(
+            [c for c in node.children if hasattr(c, "data")]) == 1 and not _parenthesised(node):
+        node = next(c for c in node.children if hasattr(c, "data"))
+    return node
+
+
+def _parenthesised(node) -> bool:
+    return any(not hasattr(c, "data") and c.type == "LPAR" for c in node.children)
+
+
+def _object_elem(elem):
+    parts = [c for c in elem.children if hasattr(c, "data")]
+    key = parts[0]
+    if key.data == "object_elem_key":
+        key = next(c for c in key.children if hasattr(c, "data"))
+    return key, parts[-1]
+
+
+def _function_name(node) -> str:
+    return str(node.children[0].children[0]) if hasattr(node.children[0], "data") else ""
+
+
+def _arguments(node) -> list:
+    for c in node.children:
+        if hasattr(c, "data") and c.data == "arguments":
+            return [a for a in c.children if hasattr(a, "data") and a.data != "new_line_or_comment"]
+    return []
+
+
+def _unescape(s: str) -> str:
+    def one(m):
+        e = m.group(1)
+        if e[0] in "uU":
+            return chr(int(e[1:], 16))
+        return _ESCAPES.get(e, "\\" + e)
+    return _ESCAPE.sub(one, s) if "\\" in s else s
+
+
+def _heredoc(token: str, trim: bool) -> tuple[str, int]:
+    """The body of a heredoc token and the indentation removed from each line (`<<-`)."""
+    lines = token.split("\n")
+    body = lines[1:-2]  # the marker line, then the closing marker and the trailing newline
+    if not trim:
+        return "\n".join(body) + ("\n" if body else ""), 0
+    indents = [len(line) - len(line.lstrip(" \t")) for line in body if line.strip()]
+    cut = min(indents) if indents else 0
+    return "\n".join(line[cut:] for line in body) + ("\n" if body else ""), cut
+
+
+def parse(text: str, file: str):
+    """The lark tree of a `.tf` file, or the LoadProblem that says where it does not parse."""
+    import hcl2
+    from lark.exceptions import LarkError, UnexpectedInput
+
+    try:
+        return hcl2.parses_to_tree(text)
+    except UnexpectedInput as exc:
+        line, col = getattr(exc, "line", 1) or 1, getattr(exc, "column", 1) or 1
+        token = getattr(exc, "token", None)
+        if token is None:
+            what = "character"
+        elif str(token).startswith("\n"):
+            what = "end of line"
+        elif token.type == "$END":
+            what = "end of file"
+        else:
+            what = f"`{str(token)[:40]}`"
+        return LoadProblem(Location(file, Span(line, col, line, col + 1)), f"HCL syntax error: unexpected {what}",
+                           "syntax")
+    except (LarkError, RecursionError, ValueError) as exc:
+        return LoadProblem(Location(file, Span(1, 1, 1, 2)), f"HCL syntax error: {type(exc).__name__}", "syntax")
+
+
+def documents(text: str, ctx: LoadContext) -> tuple[list[SourceDoc], list[LoadProblem], list[LoadProblem]]:
+    """One synthesized document per Terraform block xfedlint reads, in the shapes of the family loaders;
+    the problems met; and notes for what is not inspected (module calls)."""
+    tree = parse(text, ctx.file)
+    if isinstance(tree, LoadProblem):
+        return [], [tree], []
+    hcl = Hcl(text, ctx.file)
+    try:
+        blocks = list(hcl.blocks(tree))
+        return _Synth(hcl, blocks, ctx).docs(), [], _module_notes(hcl, blocks)
+    except Exception as exc:  # a bug here must cost this file, never the scan
+        return [], [LoadProblem(Location(ctx.file, Span(1, 1, 1, 2)),
+                                f"xfedlint could not read this Terraform file (internal error: {type(exc).__name__}: "
+                                f"{exc}); please report it", "internal")], []
+
+
+def _module_notes(hcl: Hcl, blocks: list) -> list[LoadProblem]:
+    out = []
+    for btype, labels, data, spans, _node in blocks:
+        if btype == "module" and labels:
+            source = data.get("source")
+            where = f" (source `{source}`)" if isinstance(source, str) else ""
+            s = spans[()][0]
+            out.append(LoadProblem(Location(hcl.file, Span(s.line, s.col, s.line, s.col + len("module"))),
+                                   f"module `{labels[0]}`{where} is not inspected: xfedlint reads the resources "
+                                   f"written in this file; scan the module's own folder too", "not-inspected"))
+    return out
+
+
+class _Synth:
+    """Builds the documents of one file. `put` records a value with the spans of the HCL it came from."""
+
+    def __init__(self, hcl: Hcl, blocks: list, ctx: LoadContext):
+        self.hcl, self.blocks, self.ctx = hcl, blocks, ctx
+        self.out: list[SourceDoc] = []
+
+    def docs(self) -> list[SourceDoc]:
+        policy_docs = {labels[1]: (data, spans) for btype, labels, data, spans, _n in self.blocks
+                       if btype == "data" and len(labels) > 1 and labels[0] == "aws_iam_policy_document"}
+        used_policy_docs: set = set()
+        attachments = self._attachments()
+        for btype, labels, data, spans, _node in self.blocks:
+            if btype != "resource" or len(labels) < 2:
+                continue
+            rtype, name = labels[0], labels[1]
+            build = _RESOURCES.get(rtype)
+            if build is not None:
+                build(self, name, data, spans, policy_docs, used_policy_docs, attachments)
+        for name, (data, spans) in policy_docs.items():
+            if name not in used_policy_docs:  # not the trust of a role in this file: judged on its own
+                doc = self._new()
+                self._policy_document(doc, (), data, spans)
+                self._finish(doc)
+        return self.out
+
+    # --- the document being built -----------------------------------------------------------------------
+
+    def _new(self) -> SourceDoc:
+        return SourceDoc(file=self.hcl.file, data={}, index=len(self.out))
+
+    def _finish(self, doc: SourceDoc) -> None:
+        doc.fallback = doc.value_spans.get((), Span(1, 1, 1, 2))
+        self.out.append(doc)
+
+    @staticmethod
+    def graft(doc: SourceDoc, dst: tuple, spans: dict, src: tuple, value) -> None:
+        """Puts `value` (read at `src` of a block) at `dst` of `doc`, with the spans under `src` re-rooted."""
+        _set(doc.data, dst, value)
+        n = len(src)
+        for p, (vspan, kspan) in spans.items():
+            if p[:n] == src:
+                doc.value_spans[dst + p[n:]] = vspan
+                if kspan is not None:
+                    doc.key_spans[dst + p[n:]] = kspan
+
+    def put(self, doc: SourceDoc, dst: tuple, data: dict, spans: dict, attr: str, convert=None) -> bool:
+        """Copies attribute `attr` of a block body to `dst`; False when the block does not set it."""
+        if attr not in data:
+            return False
+        value = data[attr]
+        if convert is _as_list and not isinstance(value, list):
+            return False  # a list Terraform computes (`var.x`, a splat): unknown, so left out rather than judged
+        self.graft(doc, dst, spans, (attr,), convert(value) if convert else value)
+        return True
+
+    # --- AWS --------------------------------------------------------------------------------------------
+
+    def _policy_document(self, doc: SourceDoc, dst: tuple, data: dict, spans: dict) -> None:
+        """`data "aws_iam_policy_document"` as the IAM JSON it renders (statement, principals, condition
+        blocks; repeated test+variable blocks collapse to the last, as Terraform does)."""
+        _set(doc.data, dst, {"Version": data.get("version", "2012-10-17"), "Statement": []})
+        doc.value_spans[dst] = spans[()][0]
+        statements = data.get("statement") or []
+        for i, st in enumerate(statements if isinstance(statements, list) else []):
+            sp = ("statement", i)
+            out = dst + ("Statement", i)
+            _set(doc.data, out, {})
+            doc.value_spans[out] = spans[sp][0]
+            if "sid" in st:
+                self.graft(doc, out + ("Sid",), spans, sp + ("sid",), st["sid"])
+            if "effect" in st:
+                self.graft(doc, out + ("Effect",), spans, sp + ("effect",), st["effect"])
+            else:
+                _set(doc.data, out + ("Effect",), "Allow")
+            for key, name in (("actions", "Action"), ("not_actions", "NotAction")):
+                if key in st:
+                    self.graft(doc, out + (name,), spans, sp + (key,), st[key])
+            for block, name in (("principals", "Principal"), ("not_principals", "NotPrincipal")):
+                for j, pr in enumerate(st.get(block) or []):
+                    ptype = pr.get("type")
+                    if not isinstance(ptype, str) or "identifiers" not in pr:
+                        continue
+                    principal = doc.get(out + (name,)) or {}
+                    ids = pr["identifiers"]
+                    existing = principal.get(ptype)
+                    if isinstance(existing, list) and isinstance(ids, list):
+                        start = len(existing)
+                        _set(doc.data, out + (name,), principal)
+                        for k, ident in enumerate(ids):
+                            self.graft(doc, out + (name, ptype, start + k), spans,
+                                       sp + (block, j, "identifiers", k), ident)
+                    else:
+                        _set(doc.data, out + (name,), principal)
+                        self.graft(doc, out + (name, ptype), spans, sp + (block, j, "identifiers"), ids)
+                        doc.key_spans[out + (name, ptype)] = spans[sp + (block, j, "type")][0]
+                    doc.value_spans.setdefault(out + (name,), spans[sp + (block, j)][0])
+            conditions = st.get("condition") or []
+            for j, cond in enumerate(conditions if isinstance(conditions, list) else []):
+                test, variable = cond.get("test"), cond.get("variable")
+                if not isinstance(test, str) or not isinstance(variable, str) or "values" not in cond:
+                    continue
+                cpath = sp + ("condition", j)
+                block = doc.get(out + ("Condition",)) or {}
+                _set(doc.data, out + ("Condition",), block)
+                doc.value_spans.setdefault(out + ("Condition",), spans[cpath][0])
+                if variable in (block.get(test) or {}):
+                    # Terraform keeps the last block for a test+variable pair: the earlier one is dropped
+                    doc.duplicate_keys.append((out + ("Condition", test, variable), spans[cpath + ("variable",)][0]))
+                if test not in block:
+                    _set(doc.data, out + ("Condition", test), {})
+                    doc.value_spans[out + ("Condition", test)] = spans[cpath][0]
+                    doc.key_spans[out + ("Condition", test)] = spans[cpath + ("test",)][0]
+                self.graft(doc, out + ("Condition", test, variable), spans, cpath + ("values",), cond["values"])
+                doc.key_spans[out + ("Condition", test, variable)] = spans[cpath + ("variable",)][0]
+
+    def _attachments(self) -> dict:
+        """Role reference (`aws_iam_role.NAME`) -> managed policy ARNs attached in this file."""
+        out: dict = {}
+        for btype, labels, data, _spans, _n in self.blocks:
+            if btype == "resource" and labels[:1] == ["aws_iam_role_policy_attachment"]:
+                role, arn = data.get("role"), data.get("policy_arn")
+                m = re.match(r"\$\{aws_iam_role\.([A-Za-z0-9_-]+)\.(?:name|id)\}$", str(role))
+                if m and isinstance(arn, str):
+                    out.setdefault(m.group(1), []).append(arn)
+        return out
+
+
+def _spans_of(doc: SourceDoc) -> dict:
+    """A positioned document's spans in the (value span, key span) form blocks use."""
+    return {p: (v, doc.key_spans.get(p)) for p, v in doc.value_spans.items()}
+
+
+def _set(data, path: tuple, value) -> None:
+    if not path:
+        if isinstance(data, dict) and isinstance(value, dict):
+            data.clear()
+            data.update(value)
+        return
+    node = data
+    for p in path[:-1]:
+        node = node[p] if isinstance(node, list) else node.setdefault(p, {})
+    if isinstance(node, list):
+        while len(node) <= path[-1]:
+            node.append(None)
+    node[path[-1]] = value
+
+
+def _aws_iam_role(s: _Synth, name: str, data: dict, spans: dict, policy_docs: dict, used: set,
+                  attachments: dict) -> None:
+    doc = s._new()
+    doc.data = {"Role": {"RoleName": data.get("name", name)}}
+    doc.value_spans[()] = doc.value_spans[("Role",)] = spans[()][0]
+    if "name" in data:
+        s.put(doc, ("Role", "RoleName"), data, spans, "name")
+    policy = data.get("assume_role_policy")
+    ref = re.match(r"\$\{data\.aws_iam_policy_document\.([A-Za-z0-9_-]+)\.json\}$", str(policy))
+    if ref and ref.group(1) in policy_docs:
+        pdata, pspans = policy_docs[ref.group(1)]
+        s._policy_document(doc, ("Role", "AssumeRolePolicyDocument"), pdata, pspans)
+        used.add(ref.group(1))
+    elif isinstance(policy, dict):
+        s.put(doc, ("Role", "AssumeRolePolicyDocument"), data, spans, "assume_role_policy")
+    elif isinstance(policy, _Heredoc) and policy.lstrip().startswith("{"):
+        # JSON in a heredoc: parsed where it stands, so positions are exact inside it (`${...}` stays text)
+        from xfedlint.loaders._positions import parse_yaml_stream
+
+        inner, err = parse_yaml_stream(str(policy), s.hcl.file, policy.line, policy.indent)
+        if err is None and len(inner) == 1 and isinstance(inner[0].data, dict):
+            s.graft(doc, ("Role", "AssumeRolePolicyDocument"), _spans_of(inner[0]), (), inner[0].data)
+            doc.duplicate_keys.extend((("Role", "AssumeRolePolicyDocument") + p, sp)
+                                      for p, sp in inner[0].duplicate_keys)
+    elif isinstance(policy, str) and not isinstance(policy, _Unknown) and policy.lstrip().startswith("{"):
+        try:  # a quoted string holding the JSON (escaped): positions at the attribute
+            parsed = json.loads(policy)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict):
+            _set(doc.data, ("Role", "AssumeRolePolicyDocument"), parsed)
+            doc.value_spans[("Role", "AssumeRolePolicyDocument")] = spans[("assume_role_policy",)][0]
+    arns = attachments.get(name)
+    if arns:
+        doc.data["Role"]["AttachedManagedPolicies"] = [{"PolicyArn": a} for a in arns]
+    if "AssumeRolePolicyDocument" in doc.data["Role"]:
+        s._finish(doc)
+
+
+def _aws_oidc_provider(s: _Synth, name: str, data: dict, spans: dict, *_):
+    doc = s._new()
+    doc.value_spans[()] = spans[()][0]
+    doc.data = {"Url": data.get("url", "")}  # lists set only when known: a computed list is not judged
+    s.put(doc, ("Url",), data, spans, "url")
+    s.put(doc, ("ClientIDList",), data, spans, "client_id_list", _as_list)
+    s.put(doc, ("ThumbprintList",), data, spans, "thumbprint_list", _as_list)
+    s._finish(doc)
+
+
+def _as_list(v):
+    return v if isinstance(v, list) else []
+
+
+# --- GCP ----------------------------------------------------------------------------------------------
+
+
+def _gcp_provider(s: _Synth, name: str, data: dict, spans: dict, *_):
+    doc = s._new()
+    doc.value_spans[()] = spans[()][0]
+    pool, pid = data.get("workload_identity_pool_id"), data.get("workload_identity_pool_provider_id")
+    project = data.get("project", "${project}")
+    full = f"projects/{project}/locations/global/workloadIdentityPools/{pool}/providers/{pid}"
+    doc.data = {"name": full, "attributeMapping": {}}
+    if "workload_identity_pool_provider_id" in data:
+        doc.value_spans[("name",)] = spans[("workload_identity_pool_provider_id",)][0]
+    s.put(doc, ("attributeMapping",), data, spans, "attribute_mapping")  # `${var.x}`: unknown to the loader
+    s.put(doc, ("attributeCondition",), data, spans, "attribute_condition")
+    if "disabled" in data:
+        s.put(doc, ("disabled",), data, spans, "disabled")
+    for kind in ("oidc", "aws", "saml", "x509"):
+        blocks = data.get(kind)
+        if isinstance(blocks, list) and blocks:
+            block = blocks[0]
+            _set(doc.data, (kind,), {})
+            doc.value_spans[(kind,)] = spans[(kind, 0)][0]
+            for attr, key in (("issuer_uri", "issuerUri"), ("allowed_audiences", "allowedAudiences"),
+                              ("account_id", "accountId")):
+                if attr in block:  # a computed value stays `${...}`: the GCP loader marks it unknown
+                    s.graft(doc, (kind, key), spans, (kind, 0, attr), block[attr])
+            break
+    s._finish(doc)
+
+
+def _gcp_iam(level: str, members_attr: str):
+    def build(s: _Synth, name: str, data: dict, spans: dict, *_):
+        doc = s._new()
+        doc.value_spans[()] = spans[()][0]
+        # The resource name says the level (xfedlint.loaders.gcp.policy_level), known or not.
+        if level == "service-account":
+            resource = str(data.get("service_account_id", "${service_account_id}"))
+            if "/serviceAccounts/" not in resource:
+                resource = f"projects/-/serviceAccounts/{resource}"
+        else:
+            resource = f"projects/{data.get('project', '${project}')}"
+        doc.data = {"resource": resource, "policy": {"bindings": [{"role": data.get("role", ""), "members": []}]}}
+        b = ("policy", "bindings", 0)
+        doc.value_spans[("policy",)] = doc.value_spans[b] = spans[()][0]
+        s.put(doc, b + ("role",), data, spans, "role")
+        if members_attr == "member":
+            if "member" in data:
+                s.graft(doc, b + ("members", 0), spans, ("member",), data["member"])
+                doc.value_spans[b + ("members",)] = spans[("member",)][0]
+        else:
+            s.put(doc, b + ("members",), data, spans, "members", _as_list)
+        if isinstance(data.get("condition"), list) and data["condition"]:
+            cond = data["condition"][0]
+            _set(doc.data, b + ("condition",), {})
+            doc.value_spans[b + ("condition",)] = spans[("condition", 0)][0]
+            for attr in ("title", "expression", "description"):
+                if attr in cond:
+                    s.graft(doc, b + ("condition", attr), spans, ("condition", 0, attr), cond[attr])
+        s._finish(doc)
+    return build
+
+
+# --- Azure --------------------------------------------------------------------------------------------
+
+
+def _azure_fic(flavor: str):
+    def build(s: _Synth, name: str, data: dict, spans: dict, *_):
+        doc = s._new()
+        doc.value_spans[()] = spans[()][0]
+        if flavor == "arm":
+            doc.data = {"name": data.get("name", name),
+                        "type": "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials"}
+            s.put(doc, ("name",), data, spans, "name")
+            s.put(doc, ("audiences",), data, spans, "audience", _as_list)
+        else:
+            doc.data = {"name": data.get("display_name", name)}
+            s.put(doc, ("name",), data, spans, "display_name")
+            s.put(doc, ("audiences",), data, spans, "audiences", _as_list)
+        for attr in ("issuer", "subject"):
+            s.put(doc, (attr,), data, spans, attr)
+        if "audiences" not in doc.data:
+            doc.data["audiences"] = []
+        s._finish(doc)
+    return build
+
+
+def _azure_role_assignment(s: _Synth, name: str, data: dict, spans: dict, *_):
+    doc = s._new()
+    doc.value_spans[()] = spans[()][0]
+    doc.data = {"type": "Microsoft.Authorization/roleAssignments", "scope": data.get("scope"),
+                "principalId": data.get("principal_id")}
+    for attr, key in (("scope", "scope"), ("role_definition_name", "roleDefinitionName"),
+                      ("role_definition_id", "roleDefinitionId"), ("principal_id", "principalId"),
+                      ("condition", "condition")):
+        s.put(doc, (key,), data, spans, attr)
+    s._finish(doc)
+
+
+# --- Kubernetes ---------------------------------------------------------------------------------------
+
+
+def _k8s_service_account(s: _Synth, name: str, data: dict, spans: dict, *_):
+    meta = data.get("metadata")
+    if not (isinstance(meta, list) and meta):
+        return
+    doc = s._new()
+    doc.value_spans[()] = spans[()][0]
+    doc.data = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"namespace": "default"}}
+    doc.value_spans[("metadata",)] = spans[("metadata", 0)][0]
+    for attr in ("name", "namespace", "annotations", "labels"):
+        if attr in meta[0]:
+            s.graft(doc, ("metadata", attr), spans, ("metadata", 0, attr), meta[0][attr])
+    if "automount_service_account_token" in data:
+        s.put(doc, ("automountServiceAccountToken",), data, spans, "automount_service_account_token")
+    s._finish(doc)
+
+
+_RESOURCES = {
+    "aws_iam_role": _aws_iam_role,
+    "aws_iam_openid_connect_provider": _aws_oidc_provider,
+    "google_iam_workload_identity_pool_provider": _gcp_provider,
+    "google_service_account_iam_member": _gcp_iam("service-account", "member"),
+    "google_service_account_iam_binding": _gcp_iam("service-account", "members"),
+    "google_project_iam_member": _gcp_iam("project", "member"),
+    "google_project_iam_binding": _gcp_iam("project", "members"),
+    "azuread_application_federated_identity_credential": _azure_fic("graph"),
+    "azurerm_federated_identity_credential": _azure_fic("arm"),
+    "azurerm_role_assignment": _azure_role_assignment,
+    "kubernetes_service_account": _k8s_service_account,
+    "kubernetes_service_account_v1": _k8s_service_account,
+}
