@@ -30,7 +30,7 @@ def gcp_basic_or_admin(policy: GcpIamPolicy, ctx: CheckContext) -> Iterator[Hit]
 
 # --- AWS ------------------------------------------------------------------------------------------------
 
-_PARTITION = re.compile(r"^arn:aws[a-z-]*:")
+_PARTITION = re.compile(r"^arn:(?:aws[a-z-]*|\$\{AWS::Partition\}):")  # CloudFormation: `${AWS::Partition}`
 DEFAULT_AWS_ADMIN_POLICIES = ("arn:aws:iam::aws:policy/AdministratorAccess",)
 DEFAULT_AWS_BROAD_POLICIES = ("arn:aws:iam::aws:policy/PowerUserAccess", "arn:aws:iam::aws:policy/IAMFullAccess")
 _BROAD_WHAT = {"PowerUserAccess": "full access to every service except IAM, Organizations and account management",
@@ -38,7 +38,8 @@ _BROAD_WHAT = {"PowerUserAccess": "full access to every service except IAM, Orga
 
 
 def _policy_arn_key(arn: str) -> str:
-    """A managed-policy ARN with its partition normalised (`arn:aws-cn:` and `arn:aws-us-gov:` -> `arn:aws:`)."""
+    """A managed-policy ARN with its partition normalised (`arn:aws-cn:`, `arn:aws-us-gov:` and a template's
+    `arn:${AWS::Partition}:` -> `arn:aws:`): the policy is the same AWS-managed one in every partition."""
     return _PARTITION.sub("arn:aws:", arn.strip())
 
 

@@ -565,6 +565,8 @@ class _Privileges:
     @staticmethod
     def _aws_what(ctx: CheckContext, f) -> str:
         text = _located_text(ctx, f.location)
+        if text.startswith("!"):  # a YAML tag before the value (CloudFormation `!Sub arn:...`)
+            text = text.split(None, 1)[-1]
         if text.startswith("arn:") and ":policy/" in text:
             return f"`{text.rsplit('/', 1)[-1]}` attached"
         if text:

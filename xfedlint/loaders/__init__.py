@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from xfedlint.loaders import aws, azure, gcp, k8s
+from xfedlint.loaders import aws, azure, cloudformation, gcp, k8s
 from xfedlint.loaders._positions import parse_json_fallback, parse_yaml_stream
 from xfedlint.loaders.base import LoadContext, ShapeError
 from xfedlint.loaders.files import DEFAULT_SIZE_CAP, InputFile, read_text
+from xfedlint.model.document import SourceDoc
 from xfedlint.model.inventory import Inventory, LoadProblem
 from xfedlint.model.location import Location, Span, pointer
 
@@ -112,6 +113,16 @@ def load_text(text: str, ctx: LoadContext, found: list, notes: list | None = Non
 def _recognise(docs: list, ctx: LoadContext, found: list, problems: list) -> None:
     """Each document to the resources of the first family that knows its shape."""
     for doc in docs:
+        if cloudformation.is_template(doc.data):  # short-form intrinsics (`!Sub`...) are understood there
+            try:
+                inner = cloudformation.documents(_positioned(doc, ctx))
+            except Exception as exc:  # a bug here must cost this template, never the scan
+                problems.append(LoadProblem(Location(ctx.file, doc.fallback),
+                                            f"xfedlint could not read this CloudFormation template (internal error: "
+                                            f"{type(exc).__name__}: {exc}); please report it", "internal"))
+                continue
+            _recognise(inner, ctx, found, problems)
+            continue
         if doc.tags:
             path, tag, span = doc.tags[0]
             hint = " (a CloudFormation intrinsic function)" if tag.startswith("!") and tag[1:] in _CFN_TAGS else ""
@@ -129,6 +140,14 @@ def _recognise(docs: list, ctx: LoadContext, found: list, problems: list) -> Non
             if resources is not None:
                 found.extend(resources)
                 break
+
+
+def _positioned(doc: SourceDoc, ctx: LoadContext) -> SourceDoc:
+    """`doc` with a span recorded for every key and value (documents are read lazily, without them)."""
+    if doc.value_spans or doc.prefix:
+        return doc
+    docs, _err = parse_yaml_stream(ctx.text, ctx.file)
+    return next((d for d in docs if d.index == doc.index), doc)
 
 
 _CFN_TAGS = {"Ref", "Sub", "GetAtt", "Join", "If", "Select", "Split", "FindInMap", "ImportValue", "Base64",

@@ -11,6 +11,7 @@ JSON we fall back to `json` with pointer-only positions.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import weakref
 
@@ -144,6 +145,9 @@ def parse_json_fallback(text: str, file: str) -> SourceDoc | None:
     return SourceDoc(file=file, data=data, duplicate_keys=dups)
 
 
+_TAG = re.compile(r"![^\s]*[ \t]+")
+
+
 def embedded_offsets(outer: SourceDoc, path: Path, raw_text: str | None) -> tuple[int, int] | None:
     """Line and column shift that maps positions inside a string value back to the outer file.
 
@@ -156,6 +160,9 @@ def embedded_offsets(outer: SourceDoc, path: Path, raw_text: str | None) -> tupl
         return None
     lines = raw_text.splitlines()
     first = lines[span.line - 1] if 0 < span.line <= len(lines) else ""
+    tag = _TAG.match(first, span.col - 1)
+    if tag is not None:  # a tagged scalar (CloudFormation `!Sub |`): its node starts at the tag
+        span = Span(span.line, tag.end() + 1, span.end_line, span.end_col)
     head = first[span.col - 1:span.col]
     if head == "|":  # literal block: content starts on the next line, at the block's indentation
         body_lines = value.split("\n")

@@ -18,6 +18,7 @@ import json
 import re
 
 from xfedlint.loaders.base import LoadContext
+from xfedlint.loaders.synth import graft, set_path, spans_of
 from xfedlint.model.document import SourceDoc
 from xfedlint.model.inventory import LoadProblem
 from xfedlint.model.location import Location, Span
@@ -314,16 +315,7 @@ class _Synth:
         doc.fallback = doc.value_spans.get((), Span(1, 1, 1, 2))
         self.out.append(doc)
 
-    @staticmethod
-    def graft(doc: SourceDoc, dst: tuple, spans: dict, src: tuple, value) -> None:
-        """Puts `value` (read at `src` of a block) at `dst` of `doc`, with the spans under `src` re-rooted."""
-        _set(doc.data, dst, value)
-        n = len(src)
-        for p, (vspan, kspan) in spans.items():
-            if p[:n] == src:
-                doc.value_spans[dst + p[n:]] = vspan
-                if kspan is not None:
-                    doc.key_spans[dst + p[n:]] = kspan
+    graft = staticmethod(graft)
 
     def put(self, doc: SourceDoc, dst: tuple, data: dict, spans: dict, attr: str, convert=None) -> bool:
         """Copies attribute `attr` of a block body to `dst`; False when the block does not set it."""
@@ -340,20 +332,20 @@ class _Synth:
     def _policy_document(self, doc: SourceDoc, dst: tuple, data: dict, spans: dict) -> None:
         """`data "aws_iam_policy_document"` as the IAM JSON it renders (statement, principals, condition
         blocks; repeated test+variable blocks collapse to the last, as Terraform does)."""
-        _set(doc.data, dst, {"Version": data.get("version", "2012-10-17"), "Statement": []})
+        set_path(doc.data, dst, {"Version": data.get("version", "2012-10-17"), "Statement": []})
         doc.value_spans[dst] = spans[()][0]
         statements = data.get("statement") or []
         for i, st in enumerate(statements if isinstance(statements, list) else []):
             sp = ("statement", i)
             out = dst + ("Statement", i)
-            _set(doc.data, out, {})
+            set_path(doc.data, out, {})
             doc.value_spans[out] = spans[sp][0]
             if "sid" in st:
                 self.graft(doc, out + ("Sid",), spans, sp + ("sid",), st["sid"])
             if "effect" in st:
                 self.graft(doc, out + ("Effect",), spans, sp + ("effect",), st["effect"])
             else:
-                _set(doc.data, out + ("Effect",), "Allow")
+                set_path(doc.data, out + ("Effect",), "Allow")
             for key, name in (("actions", "Action"), ("not_actions", "NotAction")):
                 if key in st:
                     self.graft(doc, out + (name,), spans, sp + (key,), st[key])
@@ -367,12 +359,12 @@ class _Synth:
                     existing = principal.get(ptype)
                     if isinstance(existing, list) and isinstance(ids, list):
                         start = len(existing)
-                        _set(doc.data, out + (name,), principal)
+                        set_path(doc.data, out + (name,), principal)
                         for k, ident in enumerate(ids):
                             self.graft(doc, out + (name, ptype, start + k), spans,
                                        sp + (block, j, "identifiers", k), ident)
                     else:
-                        _set(doc.data, out + (name,), principal)
+                        set_path(doc.data, out + (name,), principal)
                         self.graft(doc, out + (name, ptype), spans, sp + (block, j, "identifiers"), ids)
                         doc.key_spans[out + (name, ptype)] = spans[sp + (block, j, "type")][0]
                     doc.value_spans.setdefault(out + (name,), spans[sp + (block, j)][0])
@@ -383,13 +375,13 @@ class _Synth:
                     continue
                 cpath = sp + ("condition", j)
                 block = doc.get(out + ("Condition",)) or {}
-                _set(doc.data, out + ("Condition",), block)
+                set_path(doc.data, out + ("Condition",), block)
                 doc.value_spans.setdefault(out + ("Condition",), spans[cpath][0])
                 if variable in (block.get(test) or {}):
                     # Terraform keeps the last block for a test+variable pair: the earlier one is dropped
                     doc.duplicate_keys.append((out + ("Condition", test, variable), spans[cpath + ("variable",)][0]))
                 if test not in block:
-                    _set(doc.data, out + ("Condition", test), {})
+                    set_path(doc.data, out + ("Condition", test), {})
                     doc.value_spans[out + ("Condition", test)] = spans[cpath][0]
                     doc.key_spans[out + ("Condition", test)] = spans[cpath + ("test",)][0]
                 self.graft(doc, out + ("Condition", test, variable), spans, cpath + ("values",), cond["values"])
@@ -405,26 +397,6 @@ class _Synth:
                 if m and isinstance(arn, str):
                     out.setdefault(m.group(1), []).append(arn)
         return out
-
-
-def _spans_of(doc: SourceDoc) -> dict:
-    """A positioned document's spans in the (value span, key span) form blocks use."""
-    return {p: (v, doc.key_spans.get(p)) for p, v in doc.value_spans.items()}
-
-
-def _set(data, path: tuple, value) -> None:
-    if not path:
-        if isinstance(data, dict) and isinstance(value, dict):
-            data.clear()
-            data.update(value)
-        return
-    node = data
-    for p in path[:-1]:
-        node = node[p] if isinstance(node, list) else node.setdefault(p, {})
-    if isinstance(node, list):
-        while len(node) <= path[-1]:
-            node.append(None)
-    node[path[-1]] = value
 
 
 def _aws_iam_role(s: _Synth, name: str, data: dict, spans: dict, policy_docs: dict, used: set,
@@ -448,7 +420,7 @@ def _aws_iam_role(s: _Synth, name: str, data: dict, spans: dict, policy_docs: di
 
         inner, err = parse_yaml_stream(str(policy), s.hcl.file, policy.line, policy.indent)
         if err is None and len(inner) == 1 and isinstance(inner[0].data, dict):
-            s.graft(doc, ("Role", "AssumeRolePolicyDocument"), _spans_of(inner[0]), (), inner[0].data)
+            s.graft(doc, ("Role", "AssumeRolePolicyDocument"), spans_of(inner[0]), (), inner[0].data)
             doc.duplicate_keys.extend((("Role", "AssumeRolePolicyDocument") + p, sp)
                                       for p, sp in inner[0].duplicate_keys)
     elif isinstance(policy, str) and not isinstance(policy, _Unknown) and policy.lstrip().startswith("{"):
@@ -457,7 +429,7 @@ def _aws_iam_role(s: _Synth, name: str, data: dict, spans: dict, policy_docs: di
         except ValueError:
             parsed = None
         if isinstance(parsed, dict):
-            _set(doc.data, ("Role", "AssumeRolePolicyDocument"), parsed)
+            set_path(doc.data, ("Role", "AssumeRolePolicyDocument"), parsed)
             doc.value_spans[("Role", "AssumeRolePolicyDocument")] = spans[("assume_role_policy",)][0]
     arns = attachments.get(name)
     if arns:
@@ -500,7 +472,7 @@ def _gcp_provider(s: _Synth, name: str, data: dict, spans: dict, *_):
         blocks = data.get(kind)
         if isinstance(blocks, list) and blocks:
             block = blocks[0]
-            _set(doc.data, (kind,), {})
+            set_path(doc.data, (kind,), {})
             doc.value_spans[(kind,)] = spans[(kind, 0)][0]
             for attr, key in (("issuer_uri", "issuerUri"), ("allowed_audiences", "allowedAudiences"),
                               ("account_id", "accountId")):
@@ -533,7 +505,7 @@ def _gcp_iam(level: str, members_attr: str):
             s.put(doc, b + ("members",), data, spans, "members", _as_list)
         if isinstance(data.get("condition"), list) and data["condition"]:
             cond = data["condition"][0]
-            _set(doc.data, b + ("condition",), {})
+            set_path(doc.data, b + ("condition",), {})
             doc.value_spans[b + ("condition",)] = spans[("condition", 0)][0]
             for attr in ("title", "expression", "description"):
                 if attr in cond:
