@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from xfedlint.loaders import aws, azure, cloudformation, gcp, k8s
+from xfedlint.loaders import aws, azure, cloudformation, gcp, k8s, runbook
 from xfedlint.loaders._positions import parse_json_fallback, parse_yaml_stream
 from xfedlint.loaders.base import LoadContext, ShapeError
 from xfedlint.loaders.files import DEFAULT_SIZE_CAP, InputFile, read_text
@@ -81,6 +81,15 @@ def absorb(inv: Inventory, loaded: FileLoad) -> None:
 def load_text(text: str, ctx: LoadContext, found: list, notes: list | None = None) -> list[LoadProblem]:
     """Parses `text` and appends the resources it holds to `found` (and to `notes` what it did not inspect);
     returns the problems met."""
+    if ctx.file.lower().endswith(runbook.SUFFIXES):  # Markdown, shell and text runbooks: heredocs and commands
+        problems = []
+        try:
+            docs = runbook.documents(text, ctx.file, markdown=ctx.file.lower().endswith((".md", ".markdown")))
+        except Exception as exc:  # a bug here must cost this file, never the scan
+            return [LoadProblem(Location(ctx.file, Span(1, 1, 1, 2)), f"xfedlint could not read this runbook "
+                                f"(internal error: {type(exc).__name__}: {exc}); please report it", "internal")]
+        _recognise(docs, ctx, found, problems)
+        return problems
     if ctx.file.endswith(".tf"):  # Terraform: HCL, read by xfedlint.loaders.terraform
         from xfedlint.loaders import terraform
 

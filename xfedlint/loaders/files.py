@@ -12,7 +12,7 @@ from xfedlint.model.inventory import LoadProblem
 from xfedlint.model.location import Location, Span
 
 # In folders, only these are read; a file named on the command line is always read (content decides).
-SCAN_SUFFIXES = (".yaml", ".yml", ".json", ".tf")
+SCAN_SUFFIXES = (".yaml", ".yml", ".json", ".tf", ".md", ".sh")  # .txt runbooks: when named
 TEMPLATE_SUFFIXES = (".tpl", ".tmpl", ".template")
 SKIP_DIRS = {".git", "node_modules", ".terraform", "__pycache__"}
 DEFAULT_SIZE_CAP = 10 * 1024 * 1024

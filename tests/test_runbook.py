@@ -1,0 +1,57 @@
+"""Runbooks (Markdown, shell, text): heredocs, federation-creating CLI commands and fenced manifests."""
+
+from __future__ import annotations
+
+from tests.conftest import FIXTURES
+from xfedlint import api
+from xfedlint.loaders import load_files
+from xfedlint.loaders.files import discover
+from xfedlint.model.resources import AwsRole, AzureFederatedCredential, GcpProvider, ServiceAccount
+
+GUIDE = FIXTURES / "runbook" / "guide.md"
+
+
+def _found(result) -> set:
+    return {(f.rule, f.location.span.line, f.location.span.col) for f in result.findings}
+
+
+def test_guide_findings_at_the_words_that_make_them():
+    result = api.scan((str(GUIDE),))
+    assert _found(result) == {
+        ("AWS002", 13, 5), ("AWS004", 13, 58),   # inside the heredoc that `aws iam create-role` reads
+        ("GCP006", 25, 1),                       # `providers create-oidc` without --allowed-audiences
+        ("GCP002", 29, 26),                      # inside the quoted --attribute-condition value
+        ("GCP019", 30, 117), ("PERM002", 30, 117),  # --role="roles/storage.admin" on the project
+        ("AZ010", 31, 72),                       # Owner at --scope "/subscriptions/$SUBSCRIPTION_ID"
+        ("AZ004", 33, 37),                       # a wildcard --subject, after a line continuation
+    }
+    assert result.problems == []
+
+
+def test_commands_become_resources_and_cleanup_creates_nothing():
+    files, _ = discover((str(GUIDE),))
+    inv = load_files(files)
+    (role,) = inv.of(AwsRole)
+    assert role.name == "app-role"  # the heredoc is joined to the command that reads its file
+    (provider,) = inv.of(GcpProvider)
+    assert provider.attribute_mapping == {"google.subject": "assertion.sub"}
+    (fic,) = inv.of(AzureFederatedCredential)
+    assert (fic.issuer, fic.subject) == ("${OIDC_ISSUER}", "system:serviceaccount:prod:*")
+    (sa,) = inv.of(ServiceAccount)  # from the fenced YAML block
+    assert sa.src.loc().span.line == 39  # `apiVersion: v1`, the first line of the fence's body
+    assert len(inv) == 6  # the cleanup section's delete/remove commands add nothing
+
+
+def test_shell_script_with_prompts_quotes_and_continuations(tmp_path):
+    script = tmp_path / "setup.sh"
+    script.write_text(
+        "#!/bin/sh\n"
+        "$ gcloud iam service-accounts add-iam-policy-binding app@p.iam.gserviceaccount.com \\\n"
+        "    --role=roles/iam.serviceAccountTokenCreator \\\n"
+        "    --member='principalSet://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/k8s/*'\n"
+        "echo done  # gcloud projects add-iam-policy-binding is only mentioned here\n", encoding="utf-8")
+    result = api.scan((str(script),))
+    # TokenCreator (GCP012) to the whole pool (GCP004), at the --member value after two continuations;
+    # the command mentioned in the trailing comment is not read
+    assert {(f.rule, f.location.span.line, f.location.span.col) for f in result.findings} == {
+        ("GCP012", 4, 14), ("GCP004", 4, 14)}
