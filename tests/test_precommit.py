@@ -36,7 +36,7 @@ def test_hook_manifest():
     assert hook["id"] == "xfedlint" and hook["entry"] == "xfedlint scan" and hook["language"] == "python"
     assert hook["pass_filenames"] is True
     # not hcl or markdown yet: no loader reads them, and a named .tf or .md file is read as YAML (XF001)
-    assert hook["types_or"] == ["yaml", "json", "terraform"]
+    assert hook["types_or"] == ["yaml", "json", "terraform", "markdown", "shell"]
     # one process for all staged files: cross-file correlation sees the same inputs whatever the CPU count
     assert hook["require_serial"] is True
 
