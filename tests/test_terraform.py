@@ -100,3 +100,15 @@ def test_heredoc_conditions_and_computed_provider_fields():
         ("GCP002", 9, 5), ("GCP010", 9, 5),  # `startsWith('acme')`, after the 4 spaces `<<-` strips
         ("GCP006", 23, 3),                   # `computed` sets no allowed_audiences at all
     }
+
+
+def test_kubernetes_deployment_blocks_become_the_api_object():
+    """Repeated blocks (`container`, `env`, `volume`) become lists, snake_case becomes camelCase: the
+    Kubernetes checks see the pod template, and place findings in the `.tf` file."""
+    result = api.scan((str(TF / "k8s-deployment.tf"),))
+    assert _found(result, "k8s-deployment.tf") == {
+        ("CRED001", 26, 21),  # a literal AWS secret key in an `env` block (masked in every report)
+        ("K8S002", 37, 15),   # the projected token given to AWS has no audience
+    }
+    (cred,) = [f for f in result.findings if f.rule == "CRED001"]
+    assert cred.sensitive

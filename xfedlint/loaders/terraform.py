@@ -569,6 +569,66 @@ def _k8s_service_account(s: _Synth, name: str, data: dict, spans: dict, *_):
     s._finish(doc)
 
 
+# Kubernetes provider blocks that are lists in the API (the others are single objects), by block name.
+_K8S_LIST_BLOCKS = {"container": "containers", "init_container": "initContainers", "env": "env",
+                    "env_from": "envFrom", "volume": "volumes", "volume_mount": "volumeMounts", "sources": "sources",
+                    "port": "ports", "items": "items", "toleration": "tolerations", "image_pull_secrets":
+                    "imagePullSecrets"}
+_K8S_WORKLOADS = {"kubernetes_deployment": "Deployment", "kubernetes_deployment_v1": "Deployment",
+                  "kubernetes_stateful_set": "StatefulSet", "kubernetes_stateful_set_v1": "StatefulSet",
+                  "kubernetes_daemonset": "DaemonSet", "kubernetes_daemon_set_v1": "DaemonSet",
+                  "kubernetes_job": "Job", "kubernetes_job_v1": "Job", "kubernetes_pod": "Pod",
+                  "kubernetes_pod_v1": "Pod"}
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(w[:1].upper() + w[1:] for w in rest)
+
+
+def _k8s_object(s: _Synth, doc: SourceDoc, dst: tuple, value, spans: dict, src: tuple) -> None:
+    """A Kubernetes provider body as the API object: snake_case to camelCase, repeated blocks to lists,
+    single blocks to objects; `annotations`, `labels` and `data` maps keep their keys."""
+    if not isinstance(value, dict):
+        s.graft(doc, dst, spans, src, value)
+        return
+    set_path(doc.data, dst, {})
+    if src in spans:
+        doc.value_spans[dst] = spans[src][0]
+    for key, item in value.items():
+        if key in ("annotations", "labels", "data", "string_data", "node_selector") and isinstance(item, dict):
+            s.graft(doc, dst + (_camel(key),), spans, src + (key,), item)
+            continue
+        if isinstance(item, list) and item and all(isinstance(b, dict) for b in item) and (src + (key, 0)) in spans:
+            if key in _K8S_LIST_BLOCKS:  # repeated blocks: a list
+                out = dst + (_K8S_LIST_BLOCKS[key],)
+                set_path(doc.data, out, [])
+                doc.value_spans[out] = spans[src + (key, 0)][0]
+                for i, block in enumerate(item):
+                    _k8s_object(s, doc, out + (i,), block, spans, src + (key, i))
+            else:  # a single nested block (`metadata`, `spec`, `template`, `projected`...)
+                _k8s_object(s, doc, dst + (_camel(key),), item[0], spans, src + (key, 0))
+                doc.key_spans[dst + (_camel(key),)] = spans[src + (key, 0)][0]
+            continue
+        s.graft(doc, dst + (_camel(key),), spans, src + (key,), item)
+        if spans.get(src + (key,), (None, None))[1] is not None:
+            doc.key_spans[dst + (_camel(key),)] = spans[src + (key,)][1]
+
+
+def _k8s_workload(kind: str):
+    def build(s: _Synth, name: str, data: dict, spans: dict, *_):
+        if not (isinstance(data.get("metadata"), list) and isinstance(data.get("spec"), list)):
+            return
+        doc = s._new()
+        doc.value_spans[()] = spans[()][0]
+        _k8s_object(s, doc, (), data, spans, ())
+        doc.data = {"apiVersion": "apps/v1" if kind not in ("Pod", "Job") else ("v1" if kind == "Pod" else "batch/v1"),
+                    "kind": kind, **doc.data}
+        doc.data.setdefault("metadata", {}).setdefault("namespace", "default")
+        s._finish(doc)
+    return build
+
+
 _RESOURCES = {
     "aws_iam_role": _aws_iam_role,
     "aws_iam_openid_connect_provider": _aws_oidc_provider,
@@ -582,4 +642,5 @@ _RESOURCES = {
     "azurerm_role_assignment": _azure_role_assignment,
     "kubernetes_service_account": _k8s_service_account,
     "kubernetes_service_account_v1": _k8s_service_account,
+    **{rtype: _k8s_workload(kind) for rtype, kind in _K8S_WORKLOADS.items()},
 }
