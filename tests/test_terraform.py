@@ -112,3 +112,13 @@ def test_kubernetes_deployment_blocks_become_the_api_object():
     }
     (cred,) = [f for f in result.findings if f.rule == "CRED001"]
     assert cred.sensitive
+
+
+def test_terraform_show_json_plan():
+    """Planned values, child modules included; a policy held in a JSON string is placed at that string."""
+    result = api.scan((str(TF / "plan.json"),))
+    assert _found(result, "plan.json") == {
+        ("AWS002", 14, 35), ("AWS004", 14, 35),  # inside `assume_role_policy`, an escaped JSON string
+        ("GCP001", 32, 41),                      # `attribute_condition: ""` for GitHub's multi-tenant issuer
+        ("GCP006", 32, 109),                     # an empty `allowed_audiences`
+    }

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from xfedlint.loaders import aws, azure, cloudformation, gcp, k8s, runbook
+from xfedlint.loaders import aws, azure, cloudformation, gcp, k8s, runbook, terraform
 from xfedlint.loaders._positions import parse_json_fallback, parse_yaml_stream
 from xfedlint.loaders.base import LoadContext, ShapeError
 from xfedlint.loaders.files import DEFAULT_SIZE_CAP, InputFile, read_text
@@ -91,8 +91,6 @@ def load_text(text: str, ctx: LoadContext, found: list, notes: list | None = Non
         _recognise(docs, ctx, found, problems)
         return problems
     if ctx.file.endswith(".tf"):  # Terraform: HCL, read by xfedlint.loaders.terraform
-        from xfedlint.loaders import terraform
-
         docs, problems, not_inspected = terraform.documents(text, ctx)
         if notes is not None:
             notes.extend(not_inspected)
@@ -122,6 +120,9 @@ def load_text(text: str, ctx: LoadContext, found: list, notes: list | None = Non
 def _recognise(docs: list, ctx: LoadContext, found: list, problems: list) -> None:
     """Each document to the resources of the first family that knows its shape."""
     for doc in docs:
+        if terraform.is_plan(doc.data):  # `terraform show -json`: the same builders as HCL
+            _recognise(terraform.plan_documents(_positioned(doc, ctx), ctx), ctx, found, problems)
+            continue
         if cloudformation.is_template(doc.data):  # short-form intrinsics (`!Sub`...) are understood there
             try:
                 inner = cloudformation.documents(_positioned(doc, ctx))

@@ -267,6 +267,55 @@ def documents(text: str, ctx: LoadContext) -> tuple[list[SourceDoc], list[LoadPr
                                 f"{exc}); please report it", "internal")], []
 
 
+def is_plan(data) -> bool:
+    """`terraform show -json` of a plan or a state."""
+    return isinstance(data, dict) and "format_version" in data and (
+        "planned_values" in data or "prior_state" in data or "values" in data)
+
+
+def plan_documents(plan: SourceDoc, ctx: LoadContext) -> list[SourceDoc]:
+    """The resources of `terraform show -json` (planned values, and data sources from the prior state), read
+    by the same builders as HCL blocks; attribute values are what Terraform computed, unknown ones absent."""
+    spans = spans_of(plan)
+    blocks = []
+
+    def module(node, path: tuple) -> None:
+        if not isinstance(node, dict):
+            return
+        for i, r in enumerate(node.get("resources") or []):
+            if isinstance(r, dict) and isinstance(r.get("values"), dict) and r.get("type") and r.get("name"):
+                base = path + ("resources", i, "values")
+                block_spans = {p[len(base):]: sp for p, sp in spans.items() if p[:len(base)] == base}
+                block_spans.setdefault((), (plan.span(path + ("resources", i)), None))
+                mode = "data" if r.get("mode") == "data" else "resource"
+                blocks.append((mode, [str(r["type"]), str(r["name"])], r["values"], block_spans, None))
+        for j, child in enumerate(node.get("child_modules") or []):
+            module(child, path + ("child_modules", j))
+
+    for top in ("planned_values", "prior_state", "values"):
+        section = plan.data.get(top)
+        if isinstance(section, dict):
+            inner = section.get("values") if top == "prior_state" else section
+            rel = (top, "values") if top == "prior_state" else (top,)
+            if isinstance(inner, dict):
+                module(inner.get("root_module"), rel + ("root_module",))
+    seen: set = set()
+    unique = []
+    for b in blocks:  # a resource in both the plan and the prior state: the plan's values
+        key = (b[0], tuple(b[1]))
+        if key not in seen:
+            seen.add(key)
+            unique.append(b)
+    return _Synth(_PlanFile(plan.file), unique, ctx).docs()
+
+
+class _PlanFile:
+    """What `_Synth` needs of its source when the blocks come from plan JSON rather than HCL."""
+
+    def __init__(self, file: str):
+        self.file = file
+
+
 def _module_notes(hcl: Hcl, blocks: list) -> list[LoadProblem]:
     out = []
     for btype, labels, data, spans, _node in blocks:
