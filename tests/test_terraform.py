@@ -50,6 +50,7 @@ def test_gcp_azure_and_kubernetes_resources():
         ("GCP005", 16, 13), ("GCP010", 16, 13),
         ("AZ004", 25, 25),    # a wildcard subject in azurerm_federated_identity_credential
         ("AZ010", 29, 26),    # Owner at subscription scope
+        ("PERM002", 55, 15), ("GCP004", 56, 16),  # google_project_iam_policy from data "google_iam_policy"
     }
     (note,) = result.notices
     assert (note.level, note.location.span.line, note.location.span.col) == ("note", 44, 1)
@@ -66,8 +67,8 @@ def test_resource_shapes():
     assert provider.url == "https://oidc.eks.us-east-1.amazonaws.com/id/ABC"
     (wif,) = inv.of(GcpProvider)
     assert wif.issuer_uri == "https://oidc.eks.us-east-1.amazonaws.com/id/ABC"
-    (policy,) = inv.of(GcpIamPolicy)
-    assert (policy.level, policy.level_source) == ("project", "input")
+    policies = inv.of(GcpIamPolicy)
+    assert [(p.level, p.level_source) for p in policies] == [("project", "input")] * 2
     (fic,) = inv.of(AzureFederatedCredential)
     assert fic.subject == "system:serviceaccount:prod:*" and fic.issuer.startswith("${")
     (assignment,) = inv.of(AzureRoleAssignment)

@@ -341,6 +341,8 @@ class _Synth:
                        if btype == "data" and len(labels) > 1 and labels[0] == "aws_iam_policy_document"}
         used_policy_docs: set = set()
         attachments = self._attachments()
+        self.iam_policies = {labels[1]: (data, spans) for btype, labels, data, spans, _n in self.blocks
+                             if btype == "data" and len(labels) > 1 and labels[0] == "google_iam_policy"}
         for btype, labels, data, spans, _node in self.blocks:
             if btype != "resource" or len(labels) < 2:
                 continue
@@ -563,6 +565,34 @@ def _gcp_iam(level: str, members_attr: str):
     return build
 
 
+def _gcp_project_policy(s: _Synth, name: str, data: dict, spans: dict, *_):
+    """`google_project_iam_policy` whose `policy_data` is a `data "google_iam_policy"` of the same file."""
+    ref = re.match(r"\$\{data\.google_iam_policy\.([A-Za-z0-9_-]+)\.policy_data\}$", str(data.get("policy_data")))
+    source = getattr(s, "iam_policies", {}).get(ref.group(1)) if ref else None
+    if source is None:
+        return
+    pdata, pspans = source
+    doc = s._new()
+    doc.value_spans[()] = spans[()][0]
+    doc.data = {"resource": f"projects/{data.get('project', '${project}')}", "policy": {"bindings": []}}
+    doc.value_spans[("policy",)] = pspans[()][0]
+    for i, binding in enumerate(pdata.get("binding") or []):
+        b = ("policy", "bindings", i)
+        set_path(doc.data, b, {"role": binding.get("role", ""), "members": []})
+        doc.value_spans[b] = pspans[("binding", i)][0]
+        for attr in ("role", "members"):
+            if attr in binding and (attr != "members" or isinstance(binding[attr], list)):
+                s.graft(doc, b + (attr,), pspans, ("binding", i, attr), binding[attr])
+        if isinstance(binding.get("condition"), list) and binding["condition"]:
+            cond = binding["condition"][0]
+            set_path(doc.data, b + ("condition",), {})
+            doc.value_spans[b + ("condition",)] = pspans[("binding", i, "condition", 0)][0]
+            for attr in ("title", "expression", "description"):
+                if attr in cond:
+                    s.graft(doc, b + ("condition", attr), pspans, ("binding", i, "condition", 0, attr), cond[attr])
+    s._finish(doc)
+
+
 # --- Azure --------------------------------------------------------------------------------------------
 
 
@@ -686,6 +716,7 @@ _RESOURCES = {
     "google_service_account_iam_binding": _gcp_iam("service-account", "members"),
     "google_project_iam_member": _gcp_iam("project", "member"),
     "google_project_iam_binding": _gcp_iam("project", "members"),
+    "google_project_iam_policy": _gcp_project_policy,
     "azuread_application_federated_identity_credential": _azure_fic("graph"),
     "azurerm_federated_identity_credential": _azure_fic("arm"),
     "azurerm_role_assignment": _azure_role_assignment,
