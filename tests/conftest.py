@@ -31,3 +31,9 @@ def pytest_report_header(config):
     import yaml
 
     return f"xfedlint tests: libyaml={'yes' if getattr(yaml, '__with_libyaml__', False) else 'no'}, python={sys.version.split()[0]}"
+
+
+def found_in(result, name: str) -> set:
+    """(rule, line, column) of every finding in the scanned file whose name ends with `name`."""
+    return {(f.rule, f.location.span.line, f.location.span.col) for f in result.findings
+            if f.location.file.endswith(name)}

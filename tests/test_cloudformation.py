@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, found_in
 from xfedlint import api
 from xfedlint.loaders import load_files
 from xfedlint.loaders.files import discover
@@ -11,14 +11,9 @@ from xfedlint.model.resources import AwsOidcProvider, AwsRole
 CFN = FIXTURES / "cloudformation"
 
 
-def _found(result, name: str) -> set:
-    return {(f.rule, f.location.span.line, f.location.span.col) for f in result.findings
-            if f.location.file.endswith(name)}
-
-
 def test_short_form_intrinsics_are_understood_not_xf001():
     result = api.scan((str(CFN / "roles.yaml"),))
-    assert _found(result, "roles.yaml") == {
+    assert found_in(result, "roles.yaml") == {
         ("AWS004", 22, 58),   # `repo:acme/*` in the object document (raised by X005: the role is admin)
         ("PERM001", 24, 11),  # `!Sub arn:${AWS::Partition}:iam::aws:policy/AdministratorAccess`
         ("AWS002", 37, 13),   # inside the `!Sub |` JSON string: no `aud` condition
@@ -29,7 +24,7 @@ def test_short_form_intrinsics_are_understood_not_xf001():
 
 def test_long_form_intrinsics():
     result = api.scan((str(CFN / "long-form.json"),))
-    assert _found(result, "long-form.json") == {("AWS001", 13, 13)}  # no `sub` condition
+    assert found_in(result, "long-form.json") == {("AWS001", 13, 13)}  # no `sub` condition
 
 
 def test_template_shapes():

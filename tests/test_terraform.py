@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, found_in
 from xfedlint import api
 from xfedlint.loaders import load_files
 from xfedlint.loaders.files import discover
@@ -19,14 +19,9 @@ from xfedlint.model.resources import (
 TF = FIXTURES / "terraform"
 
 
-def _found(result, name: str) -> set:
-    return {(f.rule, f.location.span.line, f.location.span.col) for f in result.findings
-            if f.location.file.endswith(name)}
-
-
 def test_aws_roles_from_jsonencode_data_sources_and_heredocs():
     result = api.scan((str(TF / "aws.tf"),))
-    assert _found(result, "aws.tf") == {
+    assert found_in(result, "aws.tf") == {
         ("AWS004", 12, 70),   # jsonencode: at the pattern inside the HCL object
         ("PERM001", 19, 1),   # AdministratorAccess attached to role `app` by aws_iam_role_policy_attachment
         ("AWS004", 34, 19),   # data.aws_iam_policy_document: at the condition's value
@@ -43,7 +38,7 @@ def test_unknown_values_are_not_judged():
 
 def test_gcp_azure_and_kubernetes_resources():
     result = api.scan((str(TF / "gcp-azure-k8s.tf"),))
-    assert _found(result, "gcp-azure-k8s.tf") == {
+    assert found_in(result, "gcp-azure-k8s.tf") == {
         ("GCP002", 7, 26),    # `startsWith` without a delimiter, at its offset inside the HCL string
         ("GCP006", 8, 3),
         ("GCP019", 15, 13), ("PERM002", 15, 13),  # roles/storage.admin on the project
@@ -97,7 +92,7 @@ def test_heredoc_conditions_and_computed_provider_fields():
     """A CEL condition in a `<<-` heredoc is placed exactly; a condition, mapping or audience list a variable
     supplies is not judged (no GCP001, GCP003 or GCP006 for them)."""
     result = api.scan((str(TF / "heredoc-condition.tf"),))
-    assert _found(result, "heredoc-condition.tf") == {
+    assert found_in(result, "heredoc-condition.tf") == {
         ("GCP002", 9, 5), ("GCP010", 9, 5),  # `startsWith('acme')`, after the 4 spaces `<<-` strips
         ("GCP006", 23, 3),                   # `computed` sets no allowed_audiences at all
     }
@@ -107,7 +102,7 @@ def test_kubernetes_deployment_blocks_become_the_api_object():
     """Repeated blocks (`container`, `env`, `volume`) become lists, snake_case becomes camelCase: the
     Kubernetes checks see the pod template, and place findings in the `.tf` file."""
     result = api.scan((str(TF / "k8s-deployment.tf"),))
-    assert _found(result, "k8s-deployment.tf") == {
+    assert found_in(result, "k8s-deployment.tf") == {
         ("CRED001", 26, 21),  # a literal AWS secret key in an `env` block (masked in every report)
         ("K8S002", 37, 15),   # the projected token given to AWS has no audience
     }
@@ -118,7 +113,7 @@ def test_kubernetes_deployment_blocks_become_the_api_object():
 def test_terraform_show_json_plan():
     """Planned values, child modules included; a policy held in a JSON string is placed at that string."""
     result = api.scan((str(TF / "plan.json"),))
-    assert _found(result, "plan.json") == {
+    assert found_in(result, "plan.json") == {
         ("AWS002", 14, 35), ("AWS004", 14, 35),  # inside `assume_role_policy`, an escaped JSON string
         ("GCP001", 32, 41),                      # `attribute_condition: ""` for GitHub's multi-tenant issuer
         ("GCP006", 32, 109),                     # an empty `allowed_audiences`
