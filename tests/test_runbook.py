@@ -55,3 +55,14 @@ def test_shell_script_with_prompts_quotes_and_continuations(tmp_path):
     # the command mentioned in the trailing comment is not read
     assert {(f.rule, f.location.span.line, f.location.span.col) for f in result.findings} == {
         ("GCP012", 4, 14), ("GCP004", 4, 14)}
+
+
+def test_inline_federated_credential_parameters(tmp_path):
+    """`az ad app federated-credential create --parameters '{...}'`: the JSON is read where it is written."""
+    script = tmp_path / "fic.sh"
+    script.write_text("az ad app federated-credential create --id \"$APP_ID\" --parameters '{\"name\": \"gh-main\", "
+                      "\"issuer\": \"https://token.actions.githubusercontent.com\", \"subject\": \"repo:acme/app:*\", "
+                      "\"audiences\": [\"api://AzureADTokenExchange\"]}'\n", encoding="utf-8")
+    result = api.scan((str(script),))
+    assert {(f.rule, f.location.span.line, f.location.span.col) for f in result.findings} == {
+        ("AZ004", 1, 156), ("AZ007", 1, 156)}  # the wildcard subject, at its place inside the quoted JSON

@@ -10,6 +10,7 @@ from xfedlint.model.resources import (
     AwsOidcProvider,
     AwsRole,
     AzureFederatedCredential,
+    AzureManagedIdentity,
     AzureRoleAssignment,
     GcpIamPolicy,
     GcpProvider,
@@ -70,6 +71,9 @@ def test_resource_shapes():
     assert assignment.scope == "/subscriptions/00000000-0000-0000-0000-000000000000"
     (sa,) = inv.of(ServiceAccount)
     assert (sa.namespace, sa.name) == ("prod", "app")
+    (identity,) = inv.of(AzureManagedIdentity)  # its IDs are the references other resources use for it
+    assert (identity.name, identity.principal_id) == (
+        "app-identity", "${azurerm_user_assigned_identity.app.principal_id}")
 
 
 def test_hcl_syntax_error_is_reported_at_its_position(tmp_path):

@@ -266,6 +266,21 @@ def _command(src: _Text, file: str, tokens: list, files: dict, docs: list) -> So
         value, s, e = flags.get("--audiences", (["api://AzureADTokenExchange"], tokens[0][1], tokens[0][2]))
         b.put(("audiences",), value if isinstance(value, list) else [value], (None, s, e))
         return b.doc
+    if head.startswith("az ad app federated-credential create") and "--parameters" in flags:
+        value, s, e = flags["--parameters"]
+        text = str(value)
+        if not text.lstrip().startswith("{"):
+            return None  # a file (`@params.json`): read where its heredoc writes it
+        quoted = src.text[s] in "'\""
+        line, col = src.pos(s + (1 if quoted else 0))
+        exact = "\n" not in src.text[s:e] and src.text[s + (1 if quoted else 0):e - (1 if quoted else 0)] == text
+        parsed, err = parse_yaml_stream(text, file, line - 1 if exact else 0, col - 1 if exact else 0)
+        if err is not None or len(parsed) != 1 or not isinstance(parsed[0].data, dict):
+            return None
+        doc = parsed[0]
+        if not exact:  # escaped or split over lines: every position is the flag's value
+            doc.value_spans, doc.key_spans = {(): src.span(s, e)}, {}
+        return doc
     if head.startswith("aws iam create-role") and "--assume-role-policy-document" in flags:
         value, s, e = flags["--assume-role-policy-document"]
         source = files.get(str(value).replace("file://", "", 1)) if str(value).startswith("file://") else None

@@ -617,6 +617,18 @@ def _azure_fic(flavor: str):
     return build
 
 
+def _azure_identity(s: _Synth, name: str, data: dict, spans: dict, *_):
+    """`azurerm_user_assigned_identity`: its IDs are computed at apply time, so they are the references other
+    resources use for it (`azurerm_user_assigned_identity.NAME.client_id`): equal text joins them."""
+    doc = s._new()
+    doc.value_spans[()] = spans[()][0]
+    ref = f"azurerm_user_assigned_identity.{name}"
+    doc.data = {"type": "Microsoft.ManagedIdentity/userAssignedIdentities", "name": data.get("name", name),
+                "clientId": f"${{{ref}.client_id}}", "principalId": f"${{{ref}.principal_id}}", "id": f"${{{ref}.id}}"}
+    s.put(doc, ("name",), data, spans, "name")
+    s._finish(doc)
+
+
 def _azure_role_assignment(s: _Synth, name: str, data: dict, spans: dict, *_):
     doc = s._new()
     doc.value_spans[()] = spans[()][0]
@@ -720,6 +732,7 @@ _RESOURCES = {
     "azuread_application_federated_identity_credential": _azure_fic("graph"),
     "azurerm_federated_identity_credential": _azure_fic("arm"),
     "azurerm_role_assignment": _azure_role_assignment,
+    "azurerm_user_assigned_identity": _azure_identity,
     "kubernetes_service_account": _k8s_service_account,
     "kubernetes_service_account_v1": _k8s_service_account,
     **{rtype: _k8s_workload(kind) for rtype, kind in _K8S_WORKLOADS.items()},
