@@ -122,3 +122,12 @@ def test_terraform_show_json_plan():
         ("GCP001", 32, 41),                      # `attribute_condition: ""` for GitHub's multi-tenant issuer
         ("GCP006", 32, 109),                     # an empty `allowed_audiences`
     }
+
+
+def test_kubernetes_secrets_and_config_maps():
+    """The provider's `data` is plain text: a Secret's `data` is read as `stringData`."""
+    result = api.scan((str(TF / "k8s-secrets.tf"),))
+    assert found_in(result, "k8s-secrets.tf") == {
+        ("K8S015", 9, 10),    # a legacy service-account token Secret
+        ("CRED001", 18, 25),  # a long-term AWS key ID in a ConfigMap
+    }

@@ -720,6 +720,29 @@ def _k8s_workload(kind: str):
     return build
 
 
+def _k8s_data_object(kind: str):
+    """`kubernetes_secret`/`_config_map` (and `_v1`): the provider takes `data` as plain text (it encodes a
+    Secret's values itself), so a Secret's `data` is its `stringData`; `binary_data` stays base64."""
+    def build(s: _Synth, name: str, data: dict, spans: dict, *_):
+        meta = data.get("metadata")
+        if not (isinstance(meta, list) and meta):
+            return
+        doc = s._new()
+        doc.value_spans[()] = spans[()][0]
+        doc.data = {"apiVersion": "v1", "kind": kind}
+        _k8s_object(s, doc, ("metadata",), meta[0], spans, ("metadata", 0))
+        doc.data["metadata"].setdefault("namespace", "default")
+        if "type" in data:
+            s.put(doc, ("type",), data, spans, "type")
+        plain = "stringData" if kind == "Secret" else "data"
+        if isinstance(data.get("data"), dict):
+            s.graft(doc, (plain,), spans, ("data",), data["data"])
+        if isinstance(data.get("binary_data"), dict):
+            s.graft(doc, ("data" if kind == "Secret" else "binaryData",), spans, ("binary_data",), data["binary_data"])
+        s._finish(doc)
+    return build
+
+
 _RESOURCES = {
     "aws_iam_role": _aws_iam_role,
     "aws_iam_openid_connect_provider": _aws_oidc_provider,
@@ -736,4 +759,7 @@ _RESOURCES = {
     "kubernetes_service_account": _k8s_service_account,
     "kubernetes_service_account_v1": _k8s_service_account,
     **{rtype: _k8s_workload(kind) for rtype, kind in _K8S_WORKLOADS.items()},
+    **{rtype: _k8s_data_object(kind) for rtype, kind in (
+        ("kubernetes_secret", "Secret"), ("kubernetes_secret_v1", "Secret"),
+        ("kubernetes_config_map", "ConfigMap"), ("kubernetes_config_map_v1", "ConfigMap"))},
 }
