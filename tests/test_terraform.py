@@ -131,3 +131,16 @@ def test_kubernetes_secrets_and_config_maps():
         ("K8S015", 9, 10),    # a legacy service-account token Secret
         ("CRED001", 18, 25),  # a long-term AWS key ID in a ConfigMap
     }
+
+
+def test_a_trust_computed_elsewhere_is_a_note(tmp_path):
+    """A role whose trust comes from a data source in another file cannot be judged here: a note says so,
+    at the attribute, instead of silence or a guess."""
+    tf = tmp_path / "role.tf"
+    tf.write_text('resource "aws_iam_role" "app" {\n  name               = "app"\n'
+                  '  assume_role_policy = data.aws_iam_policy_document.trust.json\n}\n', encoding="utf-8")
+    result = api.scan((str(tf),))
+    assert result.findings == []
+    (note,) = result.notices
+    assert (note.level, note.location.span.line, note.location.span.col) == ("note", 3, 24)
+    assert "`data.aws_iam_policy_document.trust.json` is not in this file" in note.message

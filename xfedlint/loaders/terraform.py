@@ -260,7 +260,8 @@ def documents(text: str, ctx: LoadContext) -> tuple[list[SourceDoc], list[LoadPr
     hcl = Hcl(text, ctx.file)
     try:
         blocks = list(hcl.blocks(tree))
-        return _Synth(hcl, blocks, ctx).docs(), [], _module_notes(hcl, blocks)
+        synth = _Synth(hcl, blocks, ctx)
+        return synth.docs(), [], _module_notes(hcl, blocks) + synth.notes
     except Exception as exc:  # a bug here must cost this file, never the scan
         return [], [LoadProblem(Location(ctx.file, Span(1, 1, 1, 2)),
                                 f"xfedlint could not read this Terraform file (internal error: {type(exc).__name__}: "
@@ -335,6 +336,7 @@ class _Synth:
     def __init__(self, hcl: Hcl, blocks: list, ctx: LoadContext):
         self.hcl, self.blocks, self.ctx = hcl, blocks, ctx
         self.out: list[SourceDoc] = []
+        self.notes: list[LoadProblem] = []  # what cannot be judged statically, where it matters
 
     def docs(self) -> list[SourceDoc]:
         policy_docs = {labels[1]: (data, spans) for btype, labels, data, spans, _n in self.blocks
@@ -487,6 +489,13 @@ def _aws_iam_role(s: _Synth, name: str, data: dict, spans: dict, policy_docs: di
         doc.data["Role"]["AttachedManagedPolicies"] = [{"PolicyArn": a} for a in arns]
     if "AssumeRolePolicyDocument" in doc.data["Role"]:
         s._finish(doc)
+    elif isinstance(policy, _Unknown):
+        vspan = spans[("assume_role_policy",)][0]
+        ref = f" (`{policy[2:-1]}` is not in this file)" if ref else ""
+        s.notes.append(LoadProblem(Location(s.hcl.file, vspan),
+                                   f"the trust policy of role `{data.get('name', name)}` is computed at plan "
+                                   f"time{ref}: it cannot be judged statically here; scan the file that defines it "
+                                   f"or the output of `terraform show -json`", "not-inspected"))
 
 
 def _aws_oidc_provider(s: _Synth, name: str, data: dict, spans: dict, *_):
