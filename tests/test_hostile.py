@@ -352,6 +352,31 @@ def test_mutated_manifests_and_policies(seed, ops):
         assert f.location.span.line >= 1 and f.location.span.col >= 1
 
 
+# The formats read into synthesized documents: Terraform, CloudFormation, plan JSON and runbooks.
+SYNTH_FILES = ("terraform/aws.tf", "terraform/gcp-azure-k8s.tf", "terraform/heredoc-condition.tf",
+               "terraform/k8s-deployment.tf", "terraform/plan.json", "cloudformation/roles.yaml",
+               "cloudformation/long-form.json", "runbook/guide.md")
+SYNTH_BYTES = [(FIXTURES / s).read_bytes() for s in SYNTH_FILES]
+_SYNTH_MUTATION = st.one_of(_MUTATION, st.tuples(st.just("insert"), st.floats(0, 1), st.sampled_from(
+    [b"\\", b"${", b"}", b"<<EOF\n", b"EOF\n", b"<<-X\n", b"!Sub ", b"!GetAtt ", b"--role=", b"```yaml\n",
+     b"```\n", b"= ", b"jsonencode(", b")", b"#", b"\\\n"])))
+
+
+@settings(max_examples=150, derandomize=True, deadline=None, database=None, print_blob=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, len(SYNTH_BYTES) - 1), ops=st.lists(_SYNTH_MUTATION, min_size=1, max_size=4))
+def test_mutated_terraform_cloudformation_and_runbooks(seed, ops):
+    """A broken `.tf`, template or runbook is an XF001 or fewer findings, never a crash; and the loaders' own
+    last-resort guard (an "internal error" XF001) never fires."""
+    path = _WORK / ("mutant-synth" + Path(SYNTH_FILES[seed]).suffix)
+    path.write_bytes(_mutate(SYNTH_BYTES[seed], ops))
+    with _deadline(3 * TIME_LIMIT):
+        result = api.scan((str(path),))
+    assert not [f for f in result.findings if f.rule == "XF002" or "internal error" in f.message]
+    for f in result.findings:
+        assert f.location.span.line >= 1 and f.location.span.col >= 1
+
+
 # --- same input, same bytes -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("fmt", ["sarif", "json"])
