@@ -499,6 +499,38 @@ def generate(count: int, seed: int = 1) -> list[tuple[str, str]]:
     return corpus.files[:count]
 
 
+def _hcl(value, indent: int = 0) -> str:
+    """A JSON value as an HCL expression (for `jsonencode(...)`)."""
+    pad = "  " * indent
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        items = [f'{pad}  {json.dumps(k)} = {_hcl(v, indent + 1)}' for k, v in value.items()]
+        return "{\n" + "\n".join(items) + f"\n{pad}}}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_hcl(v, indent + 1) for v in value) + "]"
+    return json.dumps(value)
+
+
+def with_terraform(files: list[tuple[str, str]], share: float, seed: int) -> list[tuple[str, str]]:
+    """A share of the `get-role` outputs written as the Terraform that declares them (`aws_iam_role` with a
+    `jsonencode` trust): what a repository that keeps its IAM in Terraform holds. Deterministic for a seed."""
+    rng = random.Random(seed * 7919 + 1)
+    out = []
+    for path, text in files:
+        if path.endswith(".get-role.json") and rng.random() < share:
+            role = json.loads(text)["Role"]
+            name = role["RoleName"]
+            label = "".join(c if c.isalnum() else "_" for c in name)
+            out.append((path[:-len(".get-role.json")] + ".tf",
+                        f'resource "aws_iam_role" "{label}" {{\n  name = {json.dumps(name)}\n'
+                        f'  assume_role_policy = jsonencode({_hcl(role["AssumeRolePolicyDocument"], 1)})\n'
+                        f'  tags = {_hcl(role.get("Tags") and {t["Key"]: t["Value"] for t in role["Tags"]} or {}, 1)}\n}}\n'))
+        else:
+            out.append((path, text))
+    return out
+
+
 def write(files: list[tuple[str, str]], out: str) -> None:
     if os.path.exists(out):
         shutil.rmtree(out)
@@ -514,10 +546,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--files", type=int, required=True, help="number of files to write (e.g. 100, 1000, 10000)")
     parser.add_argument("--out", required=True, help="folder to write (replaced if it exists)")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    parser.add_argument("--terraform-share", type=float, default=0.0, metavar="F",
+                        help="write this share of the AWS roles as Terraform `.tf` files (default 0)")
     args = parser.parse_args(argv)
     if args.files < 1:
         parser.error("--files must be at least 1")
     files = generate(args.files, args.seed)
+    if args.terraform_share > 0:
+        files = with_terraform(files, args.terraform_share, args.seed)
     write(files, args.out)
     size = sum(len(t.encode("utf-8")) for _, t in files)
     print(f"{len(files)} files, {size / 1024:.0f} KB, in {args.out}", file=sys.stderr)

@@ -56,14 +56,16 @@ def xfedlint_command() -> list[str]:
     return [script] if os.path.exists(script) else [sys.executable, "-m", "xfedlint"]
 
 
-def ensure_corpus(root: str, size: int, seed: int) -> str:
-    path = os.path.join(root, f"corpus-{size}-seed{seed}")
+def ensure_corpus(root: str, size: int, seed: int, terraform_share: float = 0.0) -> str:
+    tf = f"-tf{terraform_share:g}" if terraform_share else ""
+    path = os.path.join(root, f"corpus-{size}-seed{seed}{tf}")
     marker = os.path.join(path, ".complete")
     if not os.path.exists(marker):
         if os.path.exists(path):
             shutil.rmtree(path)
         subprocess.run([sys.executable, os.path.join(HERE, "generate.py"), "--files", str(size), "--seed",
-                        str(seed), "--out", path], check=True, stdout=subprocess.DEVNULL)
+                        str(seed), "--out", path, "--terraform-share", str(terraform_share)], check=True,
+                       stdout=subprocess.DEVNULL)
         open(marker, "w").close()
     return path
 
@@ -112,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--startup-runs", type=int, default=15)
     p.add_argument("--corpus-root", default=os.path.join(tempfile.gettempdir(), "xfedlint-bench"))
+    p.add_argument("--terraform-share", type=float, default=0.0,
+                   help="share of the AWS roles written as Terraform (generate.py); the floor skips those files")
     p.add_argument("--checkov", help="checkov executable (its own virtualenv)")
     p.add_argument("--checkov-sizes", default="100,1000", help="sizes to run checkov on")
     p.add_argument("--checkov-timeout", type=float, default=1800.0)
@@ -129,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
 
     checkov_sizes = {int(s) for s in args.checkov_sizes.split(",") if s}
     for size in (int(s) for s in args.sizes.split(",") if s):
-        corpus = ensure_corpus(args.corpus_root, size, args.seed)
+        corpus = ensure_corpus(args.corpus_root, size, args.seed, args.terraform_share)
         listing, n, nbytes = file_list(corpus)
         print(f"corpus {size}: {n} files, {nbytes / 1e6:.1f} MB ({corpus})", file=sys.stderr)
         cases = [run_case("floor", [sys.executable, os.path.join(HERE, "parse_floor.py"), listing], args.runs),
