@@ -41,8 +41,9 @@ class Check:
         self._fn = fn
         self.kind = kind
         self.post = post  # runs after every other rule: fn(findings, ctx) -> findings (escalators such as X005)
-        # For a check over the whole inventory: groups of resource kinds that must each be present for it to
-        # find anything; when one is absent the check (and its module) is skipped.
+        # Groups of resource kinds that must each be present for the check to find anything (for a check over
+        # the whole inventory, or one that judges a resource against another); when one is absent the check
+        # (and its module) is skipped.
         self.needs = needs
 
     def applies(self, inventory) -> bool:
