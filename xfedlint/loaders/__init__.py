@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from xfedlint.loaders import aws, azure, cloudformation, gcp, k8s, runbook, terraform
+from xfedlint.loaders import aws, azure, cloudformation, gcp, k8s
 from xfedlint.loaders._positions import parse_json_fallback, parse_yaml_stream
 from xfedlint.loaders.base import LoadContext, ShapeError
 from xfedlint.loaders.files import DEFAULT_SIZE_CAP, InputFile, read_text
@@ -81,7 +81,9 @@ def absorb(inv: Inventory, loaded: FileLoad) -> None:
 def load_text(text: str, ctx: LoadContext, found: list, notes: list | None = None) -> list[LoadProblem]:
     """Parses `text` and appends the resources it holds to `found` (and to `notes` what it did not inspect);
     returns the problems met."""
-    if ctx.file.lower().endswith(runbook.SUFFIXES):  # Markdown, shell and text runbooks: heredocs and commands
+    if ctx.file.lower().endswith(RUNBOOK_SUFFIXES):  # Markdown, shell and text runbooks: heredocs and commands
+        from xfedlint.loaders import runbook
+
         problems = []
         try:
             docs = runbook.documents(text, ctx.file, markdown=ctx.file.lower().endswith((".md", ".markdown")))
@@ -91,6 +93,8 @@ def load_text(text: str, ctx: LoadContext, found: list, notes: list | None = Non
         _recognise(docs, ctx, found, problems)
         return problems
     if ctx.file.endswith(".tf"):  # Terraform: HCL, read by xfedlint.loaders.terraform
+        from xfedlint.loaders import terraform
+
         docs, problems, not_inspected = terraform.documents(text, ctx)
         if notes is not None:
             notes.extend(not_inspected)
@@ -120,7 +124,9 @@ def load_text(text: str, ctx: LoadContext, found: list, notes: list | None = Non
 def _recognise(docs: list, ctx: LoadContext, found: list, problems: list) -> None:
     """Each document to the resources of the first family that knows its shape."""
     for doc in docs:
-        if terraform.is_plan(doc.data):  # `terraform show -json`: the same builders as HCL
+        if _is_terraform_plan(doc.data):  # `terraform show -json`: the same builders as HCL
+            from xfedlint.loaders import terraform
+
             _recognise(terraform.plan_documents(_positioned(doc, ctx), ctx), ctx, found, problems)
             continue
         if cloudformation.is_template(doc.data):  # short-form intrinsics (`!Sub`...) are understood there
@@ -150,6 +156,15 @@ def _recognise(docs: list, ctx: LoadContext, found: list, problems: list) -> Non
             if resources is not None:
                 found.extend(resources)
                 break
+
+
+RUNBOOK_SUFFIXES = (".md", ".markdown", ".sh", ".bash", ".txt")  # read by xfedlint.loaders.runbook
+
+
+def _is_terraform_plan(data) -> bool:
+    """`terraform show -json` of a plan or a state (checked here: the Terraform loader loads on demand)."""
+    return isinstance(data, dict) and "format_version" in data and (
+        "planned_values" in data or "prior_state" in data or "values" in data)
 
 
 def _positioned(doc: SourceDoc, ctx: LoadContext) -> SourceDoc:

@@ -25,8 +25,6 @@ from xfedlint.loaders.synth import set_path, spans_of
 from xfedlint.model.document import SourceDoc
 from xfedlint.model.location import Span
 
-SUFFIXES = (".md", ".markdown", ".sh", ".bash", ".txt")
-
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<lang>[\w+-]*)[^\n]*$", re.M)
 _HEREDOC = re.compile(r"<<(-?)[ \t]*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\2")
 _REDIRECT = re.compile(r"(?<![<>0-9&])>[ \t]*([^\s;|&<>]+)")

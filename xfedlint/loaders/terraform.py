@@ -268,12 +268,6 @@ def documents(text: str, ctx: LoadContext) -> tuple[list[SourceDoc], list[LoadPr
                                 f"{exc}); please report it", "internal")], []
 
 
-def is_plan(data) -> bool:
-    """`terraform show -json` of a plan or a state."""
-    return isinstance(data, dict) and "format_version" in data and (
-        "planned_values" in data or "prior_state" in data or "values" in data)
-
-
 def plan_documents(plan: SourceDoc, ctx: LoadContext) -> list[SourceDoc]:
     """The resources of `terraform show -json` (planned values, and data sources from the prior state), read
     by the same builders as HCL blocks; attribute values are what Terraform computed, unknown ones absent."""
