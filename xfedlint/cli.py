@@ -70,8 +70,16 @@ def scan(paths, fmt, output, fail_on, select, ignore, exclude, config_file, stri
     except XfedlintError as exc:
         click.echo(f"xfedlint: {exc}", err=True)
         sys.exit(exc.exit_code)
-    fail_on = fail_on or config.fail_on
-    code = exit_policy.ExitPolicy(fail_on, strict).code(result)
+    code = exit_policy.ExitPolicy(fail_on or config.fail_on, strict).code(result)
+    _report(result, fmt, output)
+    if code == exit_policy.NO_INPUT and not result.files_seen:
+        click.echo("xfedlint: no input files found" + (f" (missing: {', '.join(result.missing_paths)})"
+                                                       if result.missing_paths else ""), err=True)
+    sys.exit(code)
+
+
+def _report(result, fmt: str, output: str | None) -> None:
+    """The report in `fmt` to `output` (or standard output), then the run's notices on standard error."""
     stream = open(output, "w", encoding="utf-8") if output else sys.stdout
     try:
         if fmt == "text":
@@ -97,10 +105,74 @@ def scan(paths, fmt, output, fail_on, select, ignore, exclude, config_file, stri
     for n in getattr(result, "notices", ()):  # suppressions that suppress nothing, a baseline written
         where = f"{n.location.file}:{n.location.span.line}:{n.location.span.col}" if n.location else "xfedlint"
         click.echo(f"{where}: {n.level}: {n.message}", err=True)
-    if code == exit_policy.NO_INPUT and not result.files_seen:
-        click.echo("xfedlint: no input files found" + (f" (missing: {', '.join(result.missing_paths)})"
-                                                       if result.missing_paths else ""), err=True)
-    sys.exit(code)
+
+
+@cli.command()
+@click.option("--cloud", "clouds", type=click.Choice(("aws", "azure", "gcp", "k8s", "all")), multiple=True,
+              required=True, help="Clouds to read (repeatable); `all` reads every cloud xfedlint can.")
+@click.option("--aws-profile", help="AWS profile (default: the standard credential chain).")
+@click.option("--aws-region", help="AWS region for the STS endpoint (IAM is global).")
+@click.option("--export", "export_dir", type=click.Path(file_okay=False),
+              help="Also write what was collected to DIR, in the shapes `xfedlint scan` reads.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE.")
+@click.option("--fail-on", type=click.Choice(exit_policy.FAIL_ON), default=None,
+              help="Exit 1 when a finding at or above this severity is reported.  [default: warning]")
+@click.option("--select", multiple=True, help="Only these rule IDs or prefixes.")
+@click.option("--ignore", multiple=True, help="Skip these rule IDs or prefixes.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Configuration file.")
+def audit(clouds, aws_profile, aws_region, export_dir, fmt, output, fail_on, select, ignore, config_file) -> None:
+    """Read the live clouds (read-only) and report as `scan` does; exit 4 when something was not evaluated."""
+    from xfedlint import live
+    from xfedlint.config import load_config
+
+    wanted = {"aws", "azure", "gcp", "k8s"} if "all" in clouds else set(clouds)
+    unsupported = sorted(wanted - {"aws"})
+    if unsupported and "all" not in clouds:
+        click.echo(f"xfedlint: the live audit reads AWS so far; not yet: {', '.join(unsupported)}", err=True)
+        sys.exit(exit_policy.USAGE)
+    try:
+        config = load_config(config_file, Path.cwd())
+        from xfedlint.live import aws
+
+        collected = [aws.collect(aws_profile, aws_region)]
+    except (live.MissingExtra, live.NoCredentials) as exc:
+        click.echo(f"xfedlint: {exc}", err=True)
+        sys.exit(exit_policy.USAGE)
+    except XfedlintError as exc:
+        click.echo(f"xfedlint: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    import tempfile
+
+    folder = export_dir or tempfile.mkdtemp(prefix="xfedlint-audit-")
+    for c in collected:
+        for rel, text in c.files.items():
+            path = Path(folder) / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+    here = os.getcwd()
+    os.chdir(folder)  # reports name the collected files as `--export` writes them: aws/<account>/...
+    try:
+        result = api.scan((".",), config=config, select=_split(select), ignore=_split(ignore))
+    except XfedlintError as exc:
+        click.echo(f"xfedlint: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    finally:
+        os.chdir(here)
+        if not export_dir:
+            import shutil
+
+            shutil.rmtree(folder, ignore_errors=True)
+    code = exit_policy.ExitPolicy(fail_on or config.fail_on, False).code(result)
+    _report(result, fmt, output)
+    missing = [(c.cloud, what, why) for c in collected for what, why in c.not_evaluated]
+    missing += [(cloud, "everything", "the live audit reads AWS so far") for cloud in unsupported]
+    for cloud, what, why in missing:
+        click.echo(f"xfedlint: {cloud}: not evaluated: {what} ({why})", err=True)
+    calls = ", ".join(f"{c.cloud} {c.calls} API calls" for c in collected)
+    click.echo(f"xfedlint: read {calls}" + (f"; collected files written to {export_dir}" if export_dir else ""),
+               err=True)
+    sys.exit(exit_policy.INCOMPLETE if missing and code != exit_policy.INTERNAL else code)
 
 
 @cli.command("rules")

@@ -1,0 +1,33 @@
+"""Live audit: read-only collectors that fetch federation configuration from the clouds.
+
+A collector returns `Collected`: files in the very shapes `xfedlint scan` reads (the CLI outputs the
+loaders know), so `audit` is `scan` over what was collected, and `audit --export DIR` followed by
+`scan DIR` reports the same findings. Each cloud SDK is imported inside its collector, and every client is
+read-only by construction: an allowlist of operations is enforced before any request leaves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class ReadOnlyViolation(Exception):
+    """An operation outside the read-only allowlist was attempted; no request was sent."""
+
+
+class MissingExtra(Exception):
+    """The SDK a collector needs is not installed: the message names the extra to install."""
+
+
+class NoCredentials(Exception):
+    """No credentials were found: the message names what was looked for."""
+
+
+@dataclass
+class Collected:
+    """What one cloud gave: files (relative path -> text), what could not be read and why, API calls made."""
+
+    cloud: str
+    files: dict = field(default_factory=dict)
+    not_evaluated: list = field(default_factory=list)  # (what, why)
+    calls: int = 0
