@@ -145,3 +145,11 @@ def test_no_credentials_is_one_line(run_cli, tmp_path, monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # never contacted
     code, out, err = run_cli("audit", "--cloud", "aws", cwd=tmp_path)
     assert code == 2 and err.startswith("xfedlint: no AWS credentials") and "Traceback" not in err
+
+
+def test_sarif_names_the_roles_by_arn(moto, run_cli, tmp_path):
+    account = _seed()
+    code, out, _err = run_cli("audit", "--cloud", "aws", "--format", "sarif", cwd=tmp_path)
+    names = {loc["fullyQualifiedName"] for r in json.loads(out)["runs"][0]["results"]
+             for loc in r["locations"][0].get("logicalLocations", [])}
+    assert names == {f"arn:aws:iam::{account}:role/wildcard-role", f"arn:aws:iam::{account}:role/no-sub-role"}

@@ -114,7 +114,7 @@ def _result(f: Finding, index: dict, rebase: Rebase) -> dict | None:
         "ruleIndex": index[f.rule],
         "level": LEVEL[f.severity],
         "message": {"text": f.message},
-        "locations": [{"physicalLocation": primary}],
+        "locations": [_location(primary, f.resource)],
         "partialFingerprints": {FINGERPRINT_KEY: f.fingerprint},
     }
     related = []
@@ -132,6 +132,18 @@ def _result(f: Finding, index: dict, rebase: Rebase) -> dict | None:
         if f.suppression.justification:
             s["justification"] = f.suppression.justification
         out["suppressions"].append(s)
+    return out
+
+
+# Resource names that identify a cloud resource across files and runs (an ARN, an Azure resource ID, a GCP
+# resource name): what a live audit reports on, given to SARIF viewers as the result's logical location.
+_CLOUD_RESOURCE = ("arn:", "/subscriptions/", "projects/", "//iam.googleapis.com/")
+
+
+def _location(physical: dict, resource: str) -> dict:
+    out: dict = {"physicalLocation": physical}
+    if resource.startswith(_CLOUD_RESOURCE) and "${" not in resource:
+        out["logicalLocations"] = [{"fullyQualifiedName": resource, "kind": "resource"}]
     return out
 
 
