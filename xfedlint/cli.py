@@ -112,6 +112,7 @@ def _report(result, fmt: str, output: str | None) -> None:
               required=True, help="Clouds to read (repeatable); `all` reads every cloud xfedlint can.")
 @click.option("--aws-profile", help="AWS profile (default: the standard credential chain).")
 @click.option("--aws-region", help="AWS region for the STS endpoint (IAM is global).")
+@click.option("--gcp-project", "gcp_projects", multiple=True, help="GCP project to read (repeatable).")
 @click.option("--export", "export_dir", type=click.Path(file_okay=False),
               help="Also write what was collected to DIR, in the shapes `xfedlint scan` reads.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
@@ -121,27 +122,42 @@ def _report(result, fmt: str, output: str | None) -> None:
 @click.option("--select", multiple=True, help="Only these rule IDs or prefixes.")
 @click.option("--ignore", multiple=True, help="Skip these rule IDs or prefixes.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Configuration file.")
-def audit(clouds, aws_profile, aws_region, export_dir, fmt, output, fail_on, select, ignore, config_file) -> None:
+def audit(clouds, aws_profile, aws_region, gcp_projects, export_dir, fmt, output, fail_on, select, ignore,
+          config_file) -> None:
     """Read the live clouds (read-only) and report as `scan` does; exit 4 when something was not evaluated."""
     from xfedlint import live
     from xfedlint.config import load_config
 
     wanted = {"aws", "azure", "gcp", "k8s"} if "all" in clouds else set(clouds)
-    unsupported = sorted(wanted - {"aws"})
+    unsupported = sorted(wanted - {"aws", "gcp"})
     if unsupported and "all" not in clouds:
-        click.echo(f"xfedlint: the live audit reads AWS so far; not yet: {', '.join(unsupported)}", err=True)
+        click.echo(f"xfedlint: the live audit reads AWS and GCP so far; not yet: {', '.join(unsupported)}", err=True)
         sys.exit(exit_policy.USAGE)
     try:
         config = load_config(config_file, Path.cwd())
-        from xfedlint.live import aws
-
-        collected = [aws.collect(aws_profile, aws_region)]
-    except (live.MissingExtra, live.NoCredentials) as exc:
-        click.echo(f"xfedlint: {exc}", err=True)
-        sys.exit(exit_policy.USAGE)
     except XfedlintError as exc:
         click.echo(f"xfedlint: {exc}", err=True)
         sys.exit(exc.exit_code)
+    collected: list = []
+    failed: list = []  # (cloud, message): a cloud that could not start never hides the others
+    for cloud in sorted(wanted - set(unsupported)):
+        try:
+            if cloud == "aws":
+                from xfedlint.live import aws
+
+                collected.append(aws.collect(aws_profile, aws_region))
+            elif not gcp_projects:
+                failed.append((cloud, "no --gcp-project given"))
+            else:
+                from xfedlint.live import gcp
+
+                collected.append(gcp.collect(list(gcp_projects)))
+        except (live.MissingExtra, live.NoCredentials) as exc:
+            failed.append((cloud, str(exc)))
+    if failed and not collected:
+        for _cloud, message in failed:
+            click.echo(f"xfedlint: {message}", err=True)
+        sys.exit(exit_policy.USAGE)
     import tempfile
 
     folder = export_dir or tempfile.mkdtemp(prefix="xfedlint-audit-")
@@ -166,7 +182,8 @@ def audit(clouds, aws_profile, aws_region, export_dir, fmt, output, fail_on, sel
     code = exit_policy.ExitPolicy(fail_on or config.fail_on, False).code(result)
     _report(result, fmt, output)
     missing = [(c.cloud, what, why) for c in collected for what, why in c.not_evaluated]
-    missing += [(cloud, "everything", "the live audit reads AWS so far") for cloud in unsupported]
+    missing += [(cloud, "everything", why) for cloud, why in failed]
+    missing += [(cloud, "everything", "the live audit reads AWS and GCP so far") for cloud in unsupported]
     for cloud, what, why in missing:
         click.echo(f"xfedlint: {cloud}: not evaluated: {what} ({why})", err=True)
     calls = ", ".join(f"{c.cloud} {c.calls} API calls" for c in collected)
