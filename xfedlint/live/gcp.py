@@ -16,7 +16,8 @@ from __future__ import annotations
 import json
 import os
 
-from xfedlint.live import Collected, MissingExtra, NoCredentials, ReadOnlyViolation
+from xfedlint.live import Collected, MissingExtra, NoCredentials
+from xfedlint.live.http import read_only
 
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 
@@ -32,31 +33,15 @@ def session(credentials=None):
         import google.auth
         import google.auth.exceptions
         from google.auth.transport.requests import AuthorizedSession
-        from requests.adapters import HTTPAdapter
-        from urllib3.util.retry import Retry
     except ImportError as exc:
         raise MissingExtra("the GCP audit needs google-auth and requests: pip install 'xfedlint[gcp]'") from exc
-
-    class ReadOnlyAdapter(HTTPAdapter):
-        def send(self, request, **kwargs):
-            if not allowed(request.method, request.url):
-                raise ReadOnlyViolation(f"refused {request.method} {request.url.split('?')[0]}: xfedlint's GCP "
-                                        f"audit is read-only")
-            return super().send(request, **kwargs)
-
     if credentials is None:
         try:
             credentials, _project = google.auth.default(scopes=[CLOUD_PLATFORM])
         except google.auth.exceptions.DefaultCredentialsError as exc:
             raise NoCredentials("no GCP credentials: looked for GOOGLE_APPLICATION_CREDENTIALS, gcloud's "
                                 "application-default login and the metadata server") from exc
-    sess = AuthorizedSession(credentials)
-    retry = Retry(total=5, backoff_factor=0.5, status_forcelist=(429, 500, 502, 503, 504),
-                  allowed_methods={"GET", "HEAD", "POST"}, respect_retry_after_header=True)
-    adapter = ReadOnlyAdapter(max_retries=retry)
-    sess.mount("https://", adapter)
-    sess.mount("http://", adapter)
-    return sess
+    return read_only(AuthorizedSession(credentials), allowed, "GCP")
 
 
 def collect(projects: list[str], sess=None) -> Collected:

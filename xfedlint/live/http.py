@@ -1,0 +1,35 @@
+"""The read-only, retrying HTTP session the REST collectors (GCP, Azure) share.
+
+`read_only(session, allowed)` mounts an adapter on the session that refuses, before sending, every request
+`allowed(method, url)` does not admit, and retries 429 and 5xx with backoff, honouring Retry-After (POST
+included: GCP's `getIamPolicy` is a POST).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from xfedlint.live import ReadOnlyViolation
+
+
+def get_only(method: str, url: str) -> bool:
+    return method in ("GET", "HEAD")
+
+
+def read_only(session, allowed: Callable[[str, str], bool], audit: str):
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+
+    class ReadOnlyAdapter(HTTPAdapter):
+        def send(self, request, **kwargs):
+            if not allowed(request.method, request.url):
+                raise ReadOnlyViolation(f"refused {request.method} {request.url.split('?')[0]}: xfedlint's "
+                                        f"{audit} audit is read-only")
+            return super().send(request, **kwargs)
+
+    retry = Retry(total=5, backoff_factor=0.5, status_forcelist=(429, 500, 502, 503, 504),
+                  allowed_methods={"GET", "HEAD", "POST"}, respect_retry_after_header=True)
+    adapter = ReadOnlyAdapter(max_retries=retry)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
