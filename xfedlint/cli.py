@@ -143,6 +143,8 @@ def audit(clouds, aws_profile, aws_region, gcp_projects, azure_subscriptions, az
     collected: list = []
     failed: list = []  # (cloud, message): a cloud that could not start never hides the others
     for cloud in sorted(wanted):
+        if sys.stderr.isatty():  # progress, on a terminal only (CI logs and redirected runs stay clean)
+            click.echo(f"xfedlint: reading {cloud}...", err=True)
         try:
             if cloud == "aws":
                 from xfedlint.live import aws

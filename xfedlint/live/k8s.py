@@ -51,6 +51,11 @@ def api_client(context: str | None = None):
             raise NoCredentials(f"no Kubernetes configuration: looked for KUBECONFIG / ~/.kube/config"
                                 f"{' context ' + context if context else ''} and an in-cluster service account "
                                 f"({exc})") from exc
+    from urllib3.util.retry import Retry
+
+    # throttling (429) and unavailable API servers are retried, honouring Retry-After (off by default)
+    cfg.retries = Retry(total=5, backoff_factor=0.5, status_forcelist=(429, 500, 502, 503, 504),
+                        allowed_methods={"GET", "HEAD"}, respect_retry_after_header=True)
     api = client.ApiClient(cfg)
     request = api.rest_client.request
 
