@@ -41,6 +41,10 @@ def default_credential(tenant: str | None = None):
         from azure.identity import DefaultAzureCredential
     except ImportError as exc:
         raise MissingExtra("the Azure audit needs azure-identity: pip install 'xfedlint[azure]'") from exc
+    import logging
+
+    # azure-identity logs every credential it tried, many lines, when none works: the one-line message is ours
+    logging.getLogger("azure.identity").setLevel(logging.CRITICAL)
     return DefaultAzureCredential(**({"additionally_allowed_tenants": ["*"], "tenant_id": tenant} if tenant else {}))
 
 
