@@ -57,3 +57,9 @@ class FakeServer:
     def __exit__(self, *exc) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def rules_by_file(report: str) -> set:
+    """(rule, file name) of every finding of a JSON report."""
+    return {(f["rule"], f["file"].rsplit("/", 1)[-1]) for f in json.loads(report)["findings"]}
+

@@ -4,14 +4,13 @@
 
 from __future__ import annotations
 
-import json
 from types import SimpleNamespace
 
 import pytest
 
 pytest.importorskip("requests")
 
-from tests.fakes import FakeServer  # noqa: E402
+from tests.fakes import FakeServer, rules_by_file  # noqa: E402
 from xfedlint.live import ReadOnlyViolation, azure  # noqa: E402
 
 SUB = "00000000-0000-0000-0000-000000000001"
@@ -89,15 +88,11 @@ def tenant(monkeypatch):
         s.__exit__(None, None, None)
 
 
-def _found(out: str) -> set:
-    return {(f["rule"], f["file"].rsplit("/", 1)[-1]) for f in json.loads(out)["findings"]}
-
-
 def test_audit_reads_graph_and_arm(tenant, run_cli, tmp_path):
     server = tenant()
     code, out, err = run_cli("audit", "--cloud", "azure", "--format", "json", "--export", str(tmp_path / "x"),
                              cwd=tmp_path)
-    found = _found(out)
+    found = rules_by_file(out)
     assert found == {
         ("AZ004", "app-1-federated-credentials.json"),   # a wildcard subject on the app's credential
         ("AZ007", "app-1-federated-credentials.json"),   # ... a name-based GitHub subject
@@ -111,7 +106,7 @@ def test_audit_reads_graph_and_arm(tenant, run_cli, tmp_path):
     assert paths.count("/v1.0/applications/obj-1/federatedIdentityCredentials") == 2  # the 429 was retried
     assert {m for m, _p, _q in server.requests} == {"GET"}
     code2, out2, _ = run_cli("scan", ".", "--format", "json", cwd=tmp_path / "x")
-    assert _found(out2) == found
+    assert rules_by_file(out2) == found
 
 
 def test_writes_are_refused_before_any_request(tenant):
@@ -129,4 +124,4 @@ def test_a_denied_read_is_not_evaluated(tenant, run_cli, tmp_path):
     assert code == 4
     assert (f"azure: not evaluated: role assignments of {SUB} (access denied: the credentials need "
             f"Microsoft.Authorization/roleAssignments/read)") in err
-    assert ("AZ004", "app-1-federated-credentials.json") in _found(out)
+    assert ("AZ004", "app-1-federated-credentials.json") in rules_by_file(out)

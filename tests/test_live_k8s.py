@@ -11,7 +11,7 @@ import pytest
 
 pytest.importorskip("kubernetes")
 
-from tests.fakes import FakeServer  # noqa: E402
+from tests.fakes import FakeServer, rules_by_file  # noqa: E402
 from xfedlint.live import ReadOnlyViolation, k8s  # noqa: E402
 
 KEY_ID = base64.b64encode(b"AKIAIOSFODNN7EXAMPLE").decode()
@@ -79,15 +79,11 @@ def cluster(tmp_path, monkeypatch):
         s.__exit__(None, None, None)
 
 
-def _found(out: str) -> set:
-    return {(f["rule"], f["file"].rsplit("/", 1)[-1]) for f in json.loads(out)["findings"]}
-
-
 def test_audit_reads_the_cluster(cluster, run_cli, tmp_path):
     server = cluster()
     code, out, err = run_cli("audit", "--cloud", "k8s", "--format", "json", "--export", str(tmp_path / "x"),
                              cwd=tmp_path)
-    found = _found(out)
+    found = rules_by_file(out)
     assert ("CRED001", "deployments.json") in found   # a literal AWS secret key in the workload
     assert ("K8S015", "secrets.json") in found        # a legacy service-account token Secret
     assert not [f for f in found if f[1] == "pods.json"]  # the owned pod is read through its Deployment
@@ -98,14 +94,14 @@ def test_audit_reads_the_cluster(cluster, run_cli, tmp_path):
     export = json.loads((tmp_path / "x" / "k8s" / "current-context" / "secrets.json").read_text())
     assert all(v == "" for item in export["items"] for v in item["data"].values())  # no secret value exported
     code2, out2, _ = run_cli("scan", ".", "--format", "json", cwd=tmp_path / "x")
-    assert _found(out2) == found
+    assert rules_by_file(out2) == found
 
 
 def test_secret_values_only_when_asked(cluster, run_cli, tmp_path):
     cluster()
     code, out, _err = run_cli("audit", "--cloud", "k8s", "--include-secret-values", "--format", "json",
                               cwd=tmp_path)
-    assert ("CRED001", "secrets.json") in _found(out)  # the AWS key ID in the Secret
+    assert ("CRED001", "secrets.json") in rules_by_file(out)  # the AWS key ID in the Secret
 
 
 def test_writes_are_refused_before_any_request(cluster):
@@ -124,4 +120,4 @@ def test_a_denied_list_is_not_evaluated(cluster, run_cli, tmp_path):
     code, out, err = run_cli("audit", "--cloud", "k8s", "--format", "json", cwd=tmp_path)
     assert code == 4
     assert "k8s: not evaluated: Secret objects (access denied: the credentials need list secrets)" in err
-    assert ("CRED001", "deployments.json") in _found(out)
+    assert ("CRED001", "deployments.json") in rules_by_file(out)

@@ -19,7 +19,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 from xfedlint.live import Collected, MissingExtra, NoCredentials
-from xfedlint.live.http import get_only, read_only
+from xfedlint.live.http import fetch, get_only, read_only
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 ARM_SCOPE = "https://management.azure.com/.default"
@@ -72,21 +72,10 @@ def collect(subscriptions: list[str] | None = None, tenant: str | None = None, c
     def pages(url: str, scope: str, what: str, permission: str) -> list | None:
         items: list = []
         while url:
-            out.calls += 1
-            try:
-                resp = sess.get(url, headers={"Authorization": f"Bearer {token(scope)}"}, timeout=30)
-            except NoCredentials:
-                raise
-            except Exception as exc:
-                out.not_evaluated.append((what, f"{type(exc).__name__} on {permission}"))
+            headers = {"Authorization": f"Bearer {token(scope)}"}
+            data = fetch(sess, "GET", url, out, what, permission, headers=headers)
+            if data is None:
                 return None
-            if resp.status_code in (401, 403):
-                out.not_evaluated.append((what, f"access denied: the credentials need {permission}"))
-                return None
-            if resp.status_code >= 400:
-                out.not_evaluated.append((what, f"HTTP {resp.status_code} on {permission}"))
-                return None
-            data = resp.json()
             items.extend(data.get("value", []))
             url = data.get("@odata.nextLink") or data.get("nextLink")
         return items

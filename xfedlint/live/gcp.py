@@ -17,7 +17,7 @@ import json
 import os
 
 from xfedlint.live import Collected, MissingExtra, NoCredentials
-from xfedlint.live.http import read_only
+from xfedlint.live.http import fetch, read_only
 
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 
@@ -46,27 +46,13 @@ def session(credentials=None):
 
 def collect(projects: list[str], sess=None) -> Collected:
     """Providers, service-account policies and the project policy of each project."""
-    import requests
-
     out = Collected("gcp")
     sess = sess or session()
     iam = os.environ.get("XFEDLINT_GCP_IAM_ENDPOINT", "https://iam.googleapis.com").rstrip("/")
     crm = os.environ.get("XFEDLINT_GCP_CRM_ENDPOINT", "https://cloudresourcemanager.googleapis.com").rstrip("/")
 
     def call(method: str, url: str, what: str, permission: str, **kwargs):
-        out.calls += 1
-        try:
-            resp = sess.request(method, url, timeout=30, **kwargs)
-        except requests.RequestException as exc:
-            out.not_evaluated.append((what, f"{type(exc).__name__} on {permission}"))
-            return None
-        if resp.status_code in (401, 403):
-            out.not_evaluated.append((what, f"access denied: the credentials need {permission}"))
-            return None
-        if resp.status_code >= 400:
-            out.not_evaluated.append((what, f"HTTP {resp.status_code} on {permission}"))
-            return None
-        return resp.json()
+        return fetch(sess, method, url, out, what, permission, **kwargs)
 
     def pages(url: str, key: str, what: str, permission: str) -> list | None:
         items: list = []

@@ -33,3 +33,28 @@ def read_only(session, allowed: Callable[[str, str], bool], audit: str):
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
+
+
+def fetch(session, method: str, url: str, collected, what: str, permission: str, **kwargs) -> dict | None:
+    """One request's JSON, or None after recording in `collected.not_evaluated` why `what` could not be read
+    (the permission a 401/403 asks for, another HTTP status, a connection failure)."""
+    import requests
+
+    collected.calls += 1
+    try:
+        resp = session.request(method, url, timeout=30, **kwargs)
+    except requests.RequestException as exc:
+        collected.not_evaluated.append((what, f"{type(exc).__name__} on {permission}"))
+        return None
+    if resp.status_code in (401, 403):
+        collected.not_evaluated.append((what, f"access denied: the credentials need {permission}"))
+        return None
+    if resp.status_code >= 400:
+        collected.not_evaluated.append((what, f"HTTP {resp.status_code} on {permission}"))
+        return None
+    try:
+        return resp.json()
+    except ValueError:
+        collected.not_evaluated.append((what, f"a response that is not JSON on {permission}"))
+        return None
+
