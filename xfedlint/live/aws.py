@@ -41,11 +41,11 @@ def session(profile: str | None = None, region: str | None = None):
 
 def collect(profile: str | None = None, region: str | None = None, sess=None) -> Collected:
     """Roles, their policies and the OIDC providers of the account the credentials belong to."""
+    sess = sess or session(profile, region)  # first: without boto3 it says which extra to install
     from botocore.config import Config
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
     out = Collected("aws")
-    sess = sess or session(profile, region)
 
     def count(**_kwargs) -> None:
         out.calls += 1

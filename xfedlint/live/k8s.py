@@ -82,11 +82,11 @@ def _get(api, path: str, query: list) -> dict:
 
 
 def collect(context: str | None = None, include_secret_values: bool = False, api=None) -> Collected:
+    api = api or api_client(context)  # first: without the client it says which extra to install
     from kubernetes.client.exceptions import ApiException
     from urllib3.exceptions import HTTPError
 
     out = Collected("k8s")
-    api = api or api_client(context)
     name = context or "current-context"
     for path, kind, api_version in LISTS:
         items: list = []
