@@ -66,3 +66,13 @@ def test_inline_federated_credential_parameters(tmp_path):
     result = api.scan((str(script),))
     assert {(f.rule, f.location.span.line, f.location.span.col) for f in result.findings} == {
         ("AZ004", 1, 156), ("AZ007", 1, 156)}  # the wildcard subject, at its place inside the quoted JSON
+
+
+def test_heredoc_syntax_in_prose_hides_nothing(tmp_path):
+    """`<<EOF` mentioned in a sentence is not a heredoc: the commands after it are still read."""
+    guide = tmp_path / "notes.md"
+    guide.write_text("Write the file with the <<EOF syntax, then grant the role.\n\n"
+                     "gcloud projects add-iam-policy-binding my-proj --member=serviceAccount:a@my-proj.iam."
+                     "gserviceaccount.com --role=roles/storage.admin\n", encoding="utf-8")
+    result = api.scan((str(guide),))
+    assert {f.rule for f in result.findings} >= {"GCP019", "PERM002"}

@@ -27,6 +27,8 @@ from xfedlint.model.location import Span
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<lang>[\w+-]*)[^\n]*$", re.M)
 _HEREDOC = re.compile(r"<<(-?)[ \t]*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\2")
+# what writes or applies a heredoc's body: a redirect, or a command that reads standard input
+_HEREDOC_COMMAND = re.compile(r">|\b(?:cat|tee|kubectl|oc|envsubst|helm|bash|sh|python3?|jq|yq|aws|az|gcloud)\b")
 _REDIRECT = re.compile(r"(?<![<>0-9&])>[ \t]*([^\s;|&<>]+)")
 _TEE = re.compile(r"\btee\s+(?:-a\s+)?([^\s;|&<>]+)")
 _COMMAND = re.compile(r"^[ \t]*(?:\$[ \t]+)?(gcloud|az|aws|gsutil)[ \t]", re.M)
@@ -94,6 +96,9 @@ def _shell(src: _Text, file: str, start: int, end: int) -> list[SourceDoc]:
         line_end = text.find("\n", m.end())
         if line_end < 0 or line_end >= end:
             break
+        if not _HEREDOC_COMMAND.search(text, line_start, m.start()):
+            pos = m.end()  # `<<EOF` in prose, not a command feeding a heredoc: it must not hide what follows
+            continue
         marker, strip = m.group(3), m.group(1) == "-"
         closing = re.compile(r"^\t*" + re.escape(marker) + r"[ \t]*$" if strip else r"^" + re.escape(marker) + r"[ \t]*$",
                              re.M).search(text, line_end + 1, end)
