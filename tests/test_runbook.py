@@ -76,3 +76,20 @@ def test_heredoc_syntax_in_prose_hides_nothing(tmp_path):
                      "gserviceaccount.com --role=roles/storage.admin\n", encoding="utf-8")
     result = api.scan((str(guide),))
     assert {f.rule for f in result.findings} >= {"GCP019", "PERM002"}
+
+
+def test_a_heredoc_joined_to_its_role_keeps_its_duplicate_keys(tmp_path):
+    """AWS017 (a key given twice) still sees the heredoc's duplicates once `aws iam create-role` has made the
+    heredoc the role's trust."""
+    script = tmp_path / "role.sh"
+    script.write_text(
+        "cat > trust.json <<EOF\n"
+        '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",\n'
+        '  "Principal": {"Federated": "arn:aws:iam::1:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/A"},\n'
+        '  "Action": "sts:AssumeRoleWithWebIdentity",\n'
+        '  "Condition": {"StringEquals": {"oidc.eks.us-east-1.amazonaws.com/id/A:sub": "system:serviceaccount:a:b"},\n'
+        '                "StringEquals": {"oidc.eks.us-east-1.amazonaws.com/id/A:aud": "sts.amazonaws.com"}}}]}\n'
+        "EOF\n"
+        "aws iam create-role --role-name app --assume-role-policy-document file://trust.json\n", encoding="utf-8")
+    result = api.scan((str(script),))
+    assert ("AWS017", 6) in {(f.rule, f.location.span.line) for f in result.findings}

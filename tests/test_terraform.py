@@ -144,3 +144,16 @@ def test_a_trust_computed_elsewhere_is_a_note(tmp_path):
     (note,) = result.notices
     assert (note.level, note.location.span.line, note.location.span.col) == ("note", 3, 24)
     assert "`data.aws_iam_policy_document.trust.json` is not in this file" in note.message
+
+
+def test_heredoc_values_are_plain_strings(tmp_path):
+    """A heredoc is a string like any other (one once carried extra attributes, and libyaml, reading an
+    embedded document from it, refused it: the whole scan stopped)."""
+    tf = tmp_path / "cm.tf"
+    tf.write_text('resource "kubernetes_config_map_v1" "gcp" {\n  metadata {\n    name = "gcp"\n'
+                  '    namespace = "prod"\n  }\n  data = {\n    "credentials.yaml" = <<EOF\n'
+                  'type: external_account\naudience: //iam.googleapis.com/projects/1/locations/global/'
+                  'workloadIdentityPools/k8s/providers/eks\ncredential_source:\n  file: /var/run/t\nEOF\n'
+                  '  }\n}\n', encoding="utf-8")
+    result = api.scan((str(tf),))
+    assert result.problems == [] and result.resources == 2  # the ConfigMap and its external_account file

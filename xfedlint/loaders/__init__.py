@@ -85,17 +85,17 @@ def load_text(text: str, ctx: LoadContext, found: list, notes: list | None = Non
         from xfedlint.loaders import runbook
 
         problems = []
-        try:
-            docs = runbook.documents(text, ctx.file, markdown=ctx.file.lower().endswith((".md", ".markdown")))
-        except Exception as exc:  # a bug here must cost this file, never the scan
-            return [LoadProblem(Location(ctx.file, Span(1, 1, 1, 2)), f"xfedlint could not read this runbook "
-                                f"(internal error: {type(exc).__name__}: {exc}); please report it", "internal")]
-        _recognise(docs, ctx, found, problems)
+        docs = _convert("runbook", FIRST, ctx, problems, runbook.documents, text, ctx.file,
+                        ctx.file.lower().endswith((".md", ".markdown")))
+        _recognise(docs or [], ctx, found, problems)
         return problems
     if ctx.file.endswith(".tf"):  # Terraform: HCL, read by xfedlint.loaders.terraform
         from xfedlint.loaders import terraform
 
-        docs, problems, not_inspected = terraform.documents(text, ctx)
+        problems = []
+        docs, more, not_inspected = _convert("Terraform file", FIRST, ctx, problems, terraform.documents, text,
+                                             ctx) or ([], [], [])
+        problems.extend(more)
         if notes is not None:
             notes.extend(not_inspected)
         _recognise(docs, ctx, found, problems)
@@ -127,17 +127,14 @@ def _recognise(docs: list, ctx: LoadContext, found: list, problems: list) -> Non
         if _is_terraform_plan(doc.data):  # `terraform show -json`: the same builders as HCL
             from xfedlint.loaders import terraform
 
-            _recognise(terraform.plan_documents(_positioned(doc, ctx), ctx), ctx, found, problems)
+            inner = _convert("Terraform plan", doc.fallback, ctx, problems, terraform.plan_documents,
+                             _positioned(doc, ctx))
+            _recognise(inner or [], ctx, found, problems)
             continue
         if cloudformation.is_template(doc.data):  # short-form intrinsics (`!Sub`...) are understood there
-            try:
-                inner = cloudformation.documents(_positioned(doc, ctx))
-            except Exception as exc:  # a bug here must cost this template, never the scan
-                problems.append(LoadProblem(Location(ctx.file, doc.fallback),
-                                            f"xfedlint could not read this CloudFormation template (internal error: "
-                                            f"{type(exc).__name__}: {exc}); please report it", "internal"))
-                continue
-            _recognise(inner, ctx, found, problems)
+            inner = _convert("CloudFormation template", doc.fallback, ctx, problems, cloudformation.documents,
+                             _positioned(doc, ctx))
+            _recognise(inner or [], ctx, found, problems)
             continue
         if doc.tags:
             path, tag, span = doc.tags[0]
@@ -167,12 +164,28 @@ def _is_terraform_plan(data) -> bool:
         "planned_values" in data or "prior_state" in data or "values" in data)
 
 
+def _convert(what: str, where: Span, ctx: LoadContext, problems: list, convert, *args):
+    """`convert(*args)`: a format's converter (runbook, Terraform, plan, CloudFormation). A bug in it costs
+    this input, reported as such, never the scan; None then."""
+    try:
+        return convert(*args)
+    except Exception as exc:
+        problems.append(LoadProblem(Location(ctx.file, where), f"xfedlint could not read this {what} (internal "
+                                    f"error: {type(exc).__name__}: {exc}); please report it", "internal"))
+        return None
+
+
+FIRST = Span(1, 1, 1, 2)
+
+
 def _positioned(doc: SourceDoc, ctx: LoadContext) -> SourceDoc:
-    """`doc` with a span recorded for every key and value (documents are read lazily, without them)."""
+    """`doc` with a span recorded for every key and value (documents are read lazily, without them); the
+    file is parsed for positions once, however many of its documents need them."""
     if doc.value_spans or doc.prefix:
         return doc
-    docs, _err = parse_yaml_stream(ctx.text, ctx.file)
-    return next((d for d in docs if d.index == doc.index), doc)
+    if ctx.positioned is None:
+        ctx.positioned, _err = parse_yaml_stream(ctx.text, ctx.file)
+    return next((d for d in ctx.positioned if d.index == doc.index), doc)
 
 
 _CFN_TAGS = {"Ref", "Sub", "GetAtt", "Join", "If", "Select", "Split", "FindInMap", "ImportValue", "Base64",

@@ -25,6 +25,7 @@ class LoadContext:
     file: str
     text: str
     policy_levels: dict = field(default_factory=dict)  # glob -> GCP IAM policy level (config)
+    positioned: list | None = field(default=None, repr=False)  # the file's documents with spans, once parsed
 
 
 def as_list(value) -> list:

@@ -29,12 +29,10 @@ def documents(template: SourceDoc) -> list[SourceDoc]:
     data = _resolve(template.data, (), tags)
     spans = spans_of(template)
 
-    def _graft(doc: SourceDoc, dst: tuple, _template, src: tuple, value) -> None:
-        graft(doc, dst, spans, src, value)
+    def _graft(doc: SourceDoc, dst: tuple, src: tuple, value) -> None:
+        graft(doc, dst, spans, src, value, template.duplicate_keys)
         if dst not in doc.value_spans:
             doc.value_spans[dst] = template.span(src)
-        n = len(src)
-        doc.duplicate_keys.extend((dst + tuple(p)[n:], s) for p, s in template.duplicate_keys if tuple(p)[:n] == src)
 
     out: list[SourceDoc] = []
     for name, res in (data.get("Resources") or {}).items():
@@ -47,27 +45,28 @@ def documents(template: SourceDoc) -> list[SourceDoc]:
         doc.value_spans[()] = doc.fallback
         if kind == "AWS::IAM::Role" and "AssumeRolePolicyDocument" in props:
             role = {"RoleName": props.get("RoleName", name)}
-            _graft(doc, ("Role",), template, ("Resources", name), {})
-            _graft(doc, ("Role", "RoleName"), template, base + ("RoleName",), role["RoleName"])
-            _graft(doc, ("Role", "AssumeRolePolicyDocument"), template, base + ("AssumeRolePolicyDocument",),
+            set_path(doc.data, ("Role",), {})
+            doc.value_spans[("Role",)] = template.span(("Resources", name))
+            _graft(doc, ("Role", "RoleName"), base + ("RoleName",), role["RoleName"])
+            _graft(doc, ("Role", "AssumeRolePolicyDocument"), base + ("AssumeRolePolicyDocument",),
                    props["AssumeRolePolicyDocument"])
             arns = props.get("ManagedPolicyArns")
             if isinstance(arns, list):
                 set_path(doc.data, ("Role", "AttachedManagedPolicies"), [])
                 for i, arn in enumerate(arns):
-                    _graft(doc, ("Role", "AttachedManagedPolicies", i, "PolicyArn"), template,
+                    _graft(doc, ("Role", "AttachedManagedPolicies", i, "PolicyArn"),
                            base + ("ManagedPolicyArns", i), arn)
             policies = props.get("Policies")
             if isinstance(policies, list):
                 set_path(doc.data, ("Role", "RolePolicyList"), [])
                 for i, pol in enumerate(policies):
                     if isinstance(pol, dict) and "PolicyDocument" in pol:
-                        _graft(doc, ("Role", "RolePolicyList", i), template, base + ("Policies", i), pol)
+                        _graft(doc, ("Role", "RolePolicyList", i), base + ("Policies", i), pol)
         elif kind == "AWS::IAM::OIDCProvider":
-            _graft(doc, (), template, base, {})
+            _graft(doc, (), base, {})
             for src, dst in (("Url", "Url"), ("ClientIdList", "ClientIDList"), ("ThumbprintList", "ThumbprintList")):
                 if src in props:
-                    _graft(doc, (dst,), template, base + (src,), props[src])
+                    _graft(doc, (dst,), base + (src,), props[src])
             if "ClientIDList" not in doc.data and "ThumbprintList" not in doc.data:
                 doc.data["ThumbprintList"] = []  # CloudFormation fetches the thumbprint itself when none is given
         else:

@@ -21,7 +21,7 @@ import bisect
 import re
 
 from xfedlint.loaders._positions import parse_yaml_stream
-from xfedlint.loaders.synth import set_path, spans_of
+from xfedlint.loaders.synth import graft, set_path, spans_of
 from xfedlint.model.document import SourceDoc
 from xfedlint.model.location import Span
 
@@ -294,11 +294,7 @@ def _command(src: _Text, file: str, tokens: list, files: dict, docs: list) -> So
         b.put(("Role",), {}, tokens[0])
         if "--role-name" in flags:
             b.flag(("Role", "RoleName"), flags["--role-name"])
-        for p, (vspan, kspan) in spans_of(source).items():
-            b.doc.value_spans[("Role", "AssumeRolePolicyDocument") + p] = vspan
-            if kspan is not None:
-                b.doc.key_spans[("Role", "AssumeRolePolicyDocument") + p] = kspan
-        set_path(b.doc.data, ("Role", "AssumeRolePolicyDocument"), source.data)
+        graft(b.doc, ("Role", "AssumeRolePolicyDocument"), spans_of(source), (), source.data, source.duplicate_keys)
         return b.doc
     if head.startswith("aws iam create-open-id-connect-provider") and "--url" in flags:
         b.put((), {}, tokens[0])

@@ -14,8 +14,9 @@ def spans_of(doc: SourceDoc) -> dict:
     return {p: (v, doc.key_spans.get(p)) for p, v in doc.value_spans.items()}
 
 
-def graft(doc: SourceDoc, dst: tuple, spans: dict, src: tuple, value) -> None:
-    """Puts `value` (read at `src` of the source) at `dst` of `doc`, with the spans under `src` re-rooted."""
+def graft(doc: SourceDoc, dst: tuple, spans: dict, src: tuple, value, duplicates: list = ()) -> None:
+    """Puts `value` (read at `src` of the source) at `dst` of `doc`, with the spans under `src` re-rooted,
+    and the source's duplicate keys (`SourceDoc.duplicate_keys`) under `src` too: AWS017 reports them."""
     set_path(doc.data, dst, value)
     n = len(src)
     for p, (vspan, kspan) in spans.items():
@@ -23,6 +24,7 @@ def graft(doc: SourceDoc, dst: tuple, spans: dict, src: tuple, value) -> None:
             doc.value_spans[dst + p[n:]] = vspan
             if kspan is not None:
                 doc.key_spans[dst + p[n:]] = kspan
+    doc.duplicate_keys.extend((dst + tuple(p)[n:], span) for p, span in duplicates if tuple(p)[:n] == src)
 
 
 def set_path(data, path: tuple, value) -> None:

@@ -14,7 +14,6 @@ policy attachments are joined to their role.
 
 from __future__ import annotations
 
-import json
 import re
 
 from xfedlint.loaders.base import LoadContext
@@ -29,13 +28,6 @@ _ESCAPE = re.compile(r"\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)")
 
 class _Unknown(str):
     """A value Terraform computes at plan time, kept as its `${...}` source text."""
-
-
-class _Heredoc(str):
-    """A heredoc's text, with where its first line starts in the file (for documents held in it)."""
-
-    line: int = 0  # lines before the body
-    indent: int = 0  # columns removed from each line (`<<-`)
 
 
 class Hcl:
@@ -88,10 +80,7 @@ class Hcl:
                 spans[path + (key,)] = (spans[path + (key,)][0], self.span(key_node))
             return out
         if kind in ("heredoc_template", "heredoc_template_trim"):
-            text, cut = _heredoc(str(node.children[0]), kind == "heredoc_template_trim")
-            out = _Heredoc(text)
-            out.line, out.indent = node.meta.line, cut
-            return out
+            return _heredoc(str(node.children[0]), kind == "heredoc_template_trim")
         if kind == "function_call" and _function_name(node) == "jsonencode":
             args = _arguments(node)
             if len(args) == 1:
@@ -216,15 +205,15 @@ def _unescape(s: str) -> str:
     return _ESCAPE.sub(one, s) if "\\" in s else s
 
 
-def _heredoc(token: str, trim: bool) -> tuple[str, int]:
-    """The body of a heredoc token and the indentation removed from each line (`<<-`)."""
+def _heredoc(token: str, trim: bool) -> str:
+    """The body of a heredoc token (`<<-` strips the indentation its lines share)."""
     lines = token.split("\n")
     body = lines[1:-2]  # the marker line, then the closing marker and the trailing newline
-    if not trim:
-        return "\n".join(body) + ("\n" if body else ""), 0
-    indents = [len(line) - len(line.lstrip(" \t")) for line in body if line.strip()]
-    cut = min(indents) if indents else 0
-    return "\n".join(line[cut:] for line in body) + ("\n" if body else ""), cut
+    if trim:
+        indents = [len(line) - len(line.lstrip(" \t")) for line in body if line.strip()]
+        cut = min(indents) if indents else 0
+        body = [line[cut:] for line in body]
+    return "\n".join(body) + ("\n" if body else "")
 
 
 def parse(text: str, file: str):
@@ -258,17 +247,12 @@ def documents(text: str, ctx: LoadContext) -> tuple[list[SourceDoc], list[LoadPr
     if isinstance(tree, LoadProblem):
         return [], [tree], []
     hcl = Hcl(text, ctx.file)
-    try:
-        blocks = list(hcl.blocks(tree))
-        synth = _Synth(hcl, blocks, ctx)
-        return synth.docs(), [], _module_notes(hcl, blocks) + synth.notes
-    except Exception as exc:  # a bug here must cost this file, never the scan
-        return [], [LoadProblem(Location(ctx.file, Span(1, 1, 1, 2)),
-                                f"xfedlint could not read this Terraform file (internal error: {type(exc).__name__}: "
-                                f"{exc}); please report it", "internal")], []
+    blocks = list(hcl.blocks(tree))
+    synth = _Synth(hcl.file, blocks)
+    return synth.docs(), [], _module_notes(hcl, blocks) + synth.notes
 
 
-def plan_documents(plan: SourceDoc, ctx: LoadContext) -> list[SourceDoc]:
+def plan_documents(plan: SourceDoc) -> list[SourceDoc]:
     """The resources of `terraform show -json` (planned values, and data sources from the prior state), read
     by the same builders as HCL blocks; attribute values are what Terraform computed, unknown ones absent."""
     spans = spans_of(plan)
@@ -301,14 +285,7 @@ def plan_documents(plan: SourceDoc, ctx: LoadContext) -> list[SourceDoc]:
         if key not in seen:
             seen.add(key)
             unique.append(b)
-    return _Synth(_PlanFile(plan.file), unique, ctx).docs()
-
-
-class _PlanFile:
-    """What `_Synth` needs of its source when the blocks come from plan JSON rather than HCL."""
-
-    def __init__(self, file: str):
-        self.file = file
+    return _Synth(plan.file, unique).docs()
 
 
 def _module_notes(hcl: Hcl, blocks: list) -> list[LoadProblem]:
@@ -327,8 +304,8 @@ def _module_notes(hcl: Hcl, blocks: list) -> list[LoadProblem]:
 class _Synth:
     """Builds the documents of one file. `put` records a value with the spans of the HCL it came from."""
 
-    def __init__(self, hcl: Hcl, blocks: list, ctx: LoadContext):
-        self.hcl, self.blocks, self.ctx = hcl, blocks, ctx
+    def __init__(self, file: str, blocks: list):
+        self.file, self.blocks = file, blocks
         self.out: list[SourceDoc] = []
         self.notes: list[LoadProblem] = []  # what cannot be judged statically, where it matters
 
@@ -355,8 +332,12 @@ class _Synth:
 
     # --- the document being built -----------------------------------------------------------------------
 
-    def _new(self) -> SourceDoc:
-        return SourceDoc(file=self.hcl.file, data={}, index=len(self.out))
+    def _new(self, spans: dict | None = None) -> SourceDoc:
+        """A new document of this file; with `spans`, placed (as a whole) at the block they describe."""
+        doc = SourceDoc(file=self.file, data={}, index=len(self.out))
+        if spans is not None:
+            doc.value_spans[()] = spans[()][0]
+        return doc
 
     def _finish(self, doc: SourceDoc) -> None:
         doc.fallback = doc.value_spans.get((), Span(1, 1, 1, 2))
@@ -461,23 +442,10 @@ def _aws_iam_role(s: _Synth, name: str, data: dict, spans: dict, policy_docs: di
         used.add(ref.group(1))
     elif isinstance(policy, dict):
         s.put(doc, ("Role", "AssumeRolePolicyDocument"), data, spans, "assume_role_policy")
-    elif isinstance(policy, _Heredoc) and policy.lstrip().startswith("{"):
-        # JSON in a heredoc: parsed where it stands, so positions are exact inside it (`${...}` stays text)
-        from xfedlint.loaders._positions import parse_yaml_stream
-
-        inner, err = parse_yaml_stream(str(policy), s.hcl.file, policy.line, policy.indent)
-        if err is None and len(inner) == 1 and isinstance(inner[0].data, dict):
-            s.graft(doc, ("Role", "AssumeRolePolicyDocument"), spans_of(inner[0]), (), inner[0].data)
-            doc.duplicate_keys.extend((("Role", "AssumeRolePolicyDocument") + p, sp)
-                                      for p, sp in inner[0].duplicate_keys)
     elif isinstance(policy, str) and not isinstance(policy, _Unknown) and policy.lstrip().startswith("{"):
-        try:  # a quoted string holding the JSON (escaped): positions at the attribute
-            parsed = json.loads(policy)
-        except ValueError:
-            parsed = None
-        if isinstance(parsed, dict):
-            set_path(doc.data, ("Role", "AssumeRolePolicyDocument"), parsed)
-            doc.value_spans[("Role", "AssumeRolePolicyDocument")] = spans[("assume_role_policy",)][0]
+        # JSON in a heredoc or a quoted string: the AWS loader parses it in place, exactly placed in a
+        # heredoc (xfedlint.loaders._positions.embedded_offsets), at the attribute when escaped
+        s.put(doc, ("Role", "AssumeRolePolicyDocument"), data, spans, "assume_role_policy")
     arns = attachments.get(name)
     if arns:
         doc.data["Role"]["AttachedManagedPolicies"] = [{"PolicyArn": a} for a in arns]
@@ -486,15 +454,14 @@ def _aws_iam_role(s: _Synth, name: str, data: dict, spans: dict, policy_docs: di
     elif isinstance(policy, _Unknown):
         vspan = spans[("assume_role_policy",)][0]
         ref = f" (`{policy[2:-1]}` is not in this file)" if ref else ""
-        s.notes.append(LoadProblem(Location(s.hcl.file, vspan),
+        s.notes.append(LoadProblem(Location(s.file, vspan),
                                    f"the trust policy of role `{data.get('name', name)}` is computed at plan "
                                    f"time{ref}: it cannot be judged statically here; scan the file that defines it "
                                    f"or the output of `terraform show -json`", "not-inspected"))
 
 
 def _aws_oidc_provider(s: _Synth, name: str, data: dict, spans: dict, *_):
-    doc = s._new()
-    doc.value_spans[()] = spans[()][0]
+    doc = s._new(spans)
     doc.data = {"Url": data.get("url", "")}  # lists set only when known: a computed list is not judged
     s.put(doc, ("Url",), data, spans, "url")
     s.put(doc, ("ClientIDList",), data, spans, "client_id_list", _as_list)
@@ -510,8 +477,7 @@ def _as_list(v):
 
 
 def _gcp_provider(s: _Synth, name: str, data: dict, spans: dict, *_):
-    doc = s._new()
-    doc.value_spans[()] = spans[()][0]
+    doc = s._new(spans)
     pool, pid = data.get("workload_identity_pool_id"), data.get("workload_identity_pool_provider_id")
     project = data.get("project", "${project}")
     full = f"projects/{project}/locations/global/workloadIdentityPools/{pool}/providers/{pid}"
@@ -538,8 +504,7 @@ def _gcp_provider(s: _Synth, name: str, data: dict, spans: dict, *_):
 
 def _gcp_iam(level: str, members_attr: str):
     def build(s: _Synth, name: str, data: dict, spans: dict, *_):
-        doc = s._new()
-        doc.value_spans[()] = spans[()][0]
+        doc = s._new(spans)
         # The resource name says the level (xfedlint.loaders.gcp.policy_level), known or not.
         if level == "service-account":
             resource = str(data.get("service_account_id", "${service_account_id}"))
@@ -575,8 +540,7 @@ def _gcp_project_policy(s: _Synth, name: str, data: dict, spans: dict, *_):
     if source is None:
         return
     pdata, pspans = source
-    doc = s._new()
-    doc.value_spans[()] = spans[()][0]
+    doc = s._new(spans)
     doc.data = {"resource": f"projects/{data.get('project', '${project}')}", "policy": {"bindings": []}}
     doc.value_spans[("policy",)] = pspans[()][0]
     for i, binding in enumerate(pdata.get("binding") or []):
@@ -601,8 +565,7 @@ def _gcp_project_policy(s: _Synth, name: str, data: dict, spans: dict, *_):
 
 def _azure_fic(flavor: str):
     def build(s: _Synth, name: str, data: dict, spans: dict, *_):
-        doc = s._new()
-        doc.value_spans[()] = spans[()][0]
+        doc = s._new(spans)
         if flavor == "arm":
             doc.data = {"name": data.get("name", name),
                         "type": "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials"}
@@ -623,8 +586,7 @@ def _azure_fic(flavor: str):
 def _azure_identity(s: _Synth, name: str, data: dict, spans: dict, *_):
     """`azurerm_user_assigned_identity`: its IDs are computed at apply time, so they are the references other
     resources use for it (`azurerm_user_assigned_identity.NAME.client_id`): equal text joins them."""
-    doc = s._new()
-    doc.value_spans[()] = spans[()][0]
+    doc = s._new(spans)
     ref = f"azurerm_user_assigned_identity.{name}"
     doc.data = {"type": "Microsoft.ManagedIdentity/userAssignedIdentities", "name": data.get("name", name),
                 "clientId": f"${{{ref}.client_id}}", "principalId": f"${{{ref}.principal_id}}", "id": f"${{{ref}.id}}"}
@@ -633,8 +595,7 @@ def _azure_identity(s: _Synth, name: str, data: dict, spans: dict, *_):
 
 
 def _azure_role_assignment(s: _Synth, name: str, data: dict, spans: dict, *_):
-    doc = s._new()
-    doc.value_spans[()] = spans[()][0]
+    doc = s._new(spans)
     doc.data = {"type": "Microsoft.Authorization/roleAssignments", "scope": data.get("scope"),
                 "principalId": data.get("principal_id")}
     for attr, key in (("scope", "scope"), ("role_definition_name", "roleDefinitionName"),
@@ -651,8 +612,7 @@ def _k8s_service_account(s: _Synth, name: str, data: dict, spans: dict, *_):
     meta = data.get("metadata")
     if not (isinstance(meta, list) and meta):
         return
-    doc = s._new()
-    doc.value_spans[()] = spans[()][0]
+    doc = s._new(spans)
     doc.data = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"namespace": "default"}}
     doc.value_spans[("metadata",)] = spans[("metadata", 0)][0]
     for attr in ("name", "namespace", "annotations", "labels"):
@@ -713,8 +673,7 @@ def _k8s_workload(kind: str):
     def build(s: _Synth, name: str, data: dict, spans: dict, *_):
         if not (isinstance(data.get("metadata"), list) and isinstance(data.get("spec"), list)):
             return
-        doc = s._new()
-        doc.value_spans[()] = spans[()][0]
+        doc = s._new(spans)
         _k8s_object(s, doc, (), data, spans, ())
         doc.data = {"apiVersion": "apps/v1" if kind not in ("Pod", "Job") else ("v1" if kind == "Pod" else "batch/v1"),
                     "kind": kind, **doc.data}
@@ -730,8 +689,7 @@ def _k8s_data_object(kind: str):
         meta = data.get("metadata")
         if not (isinstance(meta, list) and meta):
             return
-        doc = s._new()
-        doc.value_spans[()] = spans[()][0]
+        doc = s._new(spans)
         doc.data = {"apiVersion": "v1", "kind": kind}
         _k8s_object(s, doc, ("metadata",), meta[0], spans, ("metadata", 0))
         doc.data["metadata"].setdefault("namespace", "default")
