@@ -85,13 +85,13 @@ class _Sampler(threading.Thread):
             self.done.wait(self.interval)
 
 
-def measure(cmd: list[str], timeout: float | None = None, stdout=subprocess.DEVNULL) -> dict:
+def measure(cmd: list[str], timeout: float | None = None) -> dict:
     # As a user runs it: with the bytecode cache (some sandboxes set PYTHONDONTWRITEBYTECODE, which makes
     # every run compile every module again).
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.DEVNULL, env=env)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     sampler = _Sampler(proc.pid) if os.path.isdir("/proc") else None
     if sampler:
         sampler.start()

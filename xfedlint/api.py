@@ -13,7 +13,6 @@ Suppressed findings stay in the result (`Finding.suppression`); what a suppressi
 from __future__ import annotations
 
 import gc
-import glob as globlib
 import os
 from collections import Counter
 from dataclasses import replace
@@ -112,6 +111,8 @@ def discover_inputs(paths: tuple, exclude: tuple, config: Config) -> tuple[list,
             if not (f.path != STDIN and (config.excluded(f.display)
                                          or (source is not None and os.path.abspath(f.path) == source)))]
     levels = {}
+    if config.policy_levels:
+        import glob as globlib  # only to escape names for this config's policy-level globs
     for f in kept if config.policy_levels else ():
         level = config.policy_level(f.display)
         if level is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -68,14 +69,22 @@ def scan(paths, fmt, output, fail_on, select, ignore, exclude, config_file, stri
                           exclude=exclude, baseline=baseline_file, write_baseline=write_baseline,
                           jobs=jobs or None)
     except XfedlintError as exc:
-        click.echo(f"xfedlint: {exc}", err=True)
-        sys.exit(exc.exit_code)
+        _fail(exc)
     code = exit_policy.ExitPolicy(fail_on or config.fail_on, strict).code(result)
     _report(result, fmt, output)
     if code == exit_policy.NO_INPUT and not result.files_seen:
-        click.echo("xfedlint: no input files found" + (f" (missing: {', '.join(result.missing_paths)})"
-                                                       if result.missing_paths else ""), err=True)
+        _no_input(result.missing_paths)
     sys.exit(code)
+
+
+def _fail(exc: XfedlintError) -> NoReturn:
+    """A user-facing error: one line, and the exit code its kind says (2 usage, 3 input, ...)."""
+    click.echo(f"xfedlint: {exc}", err=True)
+    sys.exit(exc.exit_code)
+
+
+def _no_input(missing: list) -> None:
+    click.echo("xfedlint: no input files found" + (f" (missing: {', '.join(missing)})" if missing else ""), err=True)
 
 
 def _report(result, fmt: str, output: str | None) -> None:
@@ -102,7 +111,7 @@ def _report(result, fmt: str, output: str | None) -> None:
     finally:
         if output:
             stream.close()
-    for n in getattr(result, "notices", ()):  # suppressions that suppress nothing, a baseline written
+    for n in result.notices:  # suppressions that suppress nothing, a baseline written
         where = f"{n.location.file}:{n.location.span.line}:{n.location.span.col}" if n.location else "xfedlint"
         click.echo(f"{where}: {n.level}: {n.message}", err=True)
 
@@ -138,8 +147,7 @@ def audit(clouds, aws_profile, aws_region, gcp_projects, azure_subscriptions, az
     try:
         config = load_config(config_file, Path.cwd())
     except XfedlintError as exc:
-        click.echo(f"xfedlint: {exc}", err=True)
-        sys.exit(exc.exit_code)
+        _fail(exc)
     collected: list = []
     failed: list = []  # (cloud, message): a cloud that could not start never hides the others
     for cloud in sorted(wanted):
@@ -183,8 +191,7 @@ def audit(clouds, aws_profile, aws_region, gcp_projects, azure_subscriptions, az
     try:
         result = api.scan((".",), config=config, select=_split(select), ignore=_split(ignore))
     except XfedlintError as exc:
-        click.echo(f"xfedlint: {exc}", err=True)
-        sys.exit(exc.exit_code)
+        _fail(exc)
     finally:
         os.chdir(here)
         if not export_dir:
@@ -212,8 +219,7 @@ def rules_cmd(fmt, write_docs, validate) -> None:
     try:
         rules = registry.load_rules()
     except XfedlintError as exc:
-        click.echo(f"xfedlint: {exc}", err=True)
-        sys.exit(exc.exit_code)
+        _fail(exc)
     if validate:
         problems = registry.validate_schema()
         for p in problems:
@@ -250,7 +256,10 @@ def explain(rule_id) -> None:
     """Show one rule's documentation."""
     from xfedlint import docsgen
 
-    rules = registry.load_rules()
+    try:
+        rules = registry.load_rules()
+    except XfedlintError as exc:
+        _fail(exc)
     rule = rules.get(rule_id.upper()) or next((r for r in rules.values() if r.name == rule_id), None)
     if rule is None:
         click.echo(f"xfedlint: unknown rule {rule_id!r}; `xfedlint rules` lists them", err=True)
@@ -290,27 +299,20 @@ def init(force) -> None:
 def graph_cmd(paths, fmt, output, exclude, config_file) -> None:
     """Draw the federation graph: which service account can become which cloud identity, through which trust,
     with which permissions; weak edges marked. Unreadable inputs (XF001) are listed on standard error."""
-    import glob
 
     from xfedlint.config import load_config
     from xfedlint.graph import render
     from xfedlint.graph.build import build
     from xfedlint.loaders import load_files
-    from xfedlint.loaders.files import discover
 
     try:
         config = load_config(config_file, Path.cwd())
     except XfedlintError as exc:
-        click.echo(f"xfedlint: {exc}", err=True)
-        sys.exit(exc.exit_code)
-    source = os.path.abspath(config.source) if config.source else None
-    files, missing = discover(tuple(paths) or (".",), tuple(exclude))
-    files = [f for f in files if not config.excluded(f.display) and os.path.abspath(f.path) != source]
+        _fail(exc)
+    files, missing, levels = api.discover_inputs(tuple(paths) or (".",), tuple(exclude), config)  # as scan does
     if not files:
-        click.echo("xfedlint: no input files found" + (f" (missing: {', '.join(missing)})" if missing else ""),
-                   err=True)
+        _no_input(missing)
         sys.exit(exit_policy.NO_INPUT)
-    levels = {glob.escape(f.display): level for f in files if (level := config.policy_level(f.display))}
     inventory = load_files(files, size_cap=config.size_cap, policy_levels=levels)
     for p in inventory.problems:
         click.echo(f"{p.location.file}:{p.location.span.line}:{p.location.span.col}: XF001 {p.message}", err=True)

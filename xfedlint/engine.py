@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import traceback
 from dataclasses import replace
-from functools import lru_cache
 
 from xfedlint.checks import CHECKS
 from xfedlint.checks.base import CheckContext, Hit
 from xfedlint.findings import Finding, RunResult
 from xfedlint.model.inventory import Inventory, LoadProblem
-from xfedlint.model.location import WHOLE_FILE, Location
-from xfedlint.registry import RuleSpec
+from xfedlint.model.location import WHOLE_FILE, Location, source_lines
+from xfedlint.registry import ENGINE_RULES, RuleSpec
 
 
 def run(inventory: Inventory, rules: list[RuleSpec], params: dict | None = None, config=None, jobs: int = 1) -> RunResult:
@@ -26,7 +24,7 @@ def run(inventory: Inventory, rules: list[RuleSpec], params: dict | None = None,
     post: list[tuple[RuleSpec, CheckContext]] = []
     checked: list[RuleSpec] = []
     for rule in rules:
-        if rule.id in ("XF001", "XF002"):
+        if rule.id in ENGINE_RULES:
             continue
         check = CHECKS[rule.check]
         if not check.applies(inventory):
@@ -144,14 +142,8 @@ def fingerprint(rule_id: str, identity: str, location, texts: dict) -> str:
     return _sha256(basis.encode("utf-8"))
 
 
-@lru_cache(maxsize=16)
-def _lines(text: str) -> list[str]:
-    """The lines of a source text, split once however many findings it has (a str caches its own hash)."""
-    return text.splitlines()
-
-
 def _region_text(text: str, span) -> str:
-    lines = _lines(text)
+    lines = source_lines(text)
     if not (0 < span.line <= len(lines)):
         return ""
     if span.line == span.end_line:
@@ -170,6 +162,8 @@ def _problem_finding(rule: RuleSpec, problem: LoadProblem) -> Finding:
 
 
 def _crash_finding(xf002: RuleSpec, rule: RuleSpec, resource, exc: Exception) -> Finding:
+    import traceback  # only when a check crashed
+
     frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
     where = f" ({frame.filename.rsplit('/', 1)[-1]}:{frame.lineno})" if frame else ""
     what = resource.label if resource is not None else "the inventory"

@@ -179,8 +179,9 @@ def validate_schema(directory: Path | None = None) -> list[str]:
     validator = jsonschema.Draft202012Validator(schema)
     problems = []
     directory = directory or rules_dir()
-    for path in sorted(directory.glob("*.yaml")):
-        data = _parse(path, path.read_bytes())
+    for name, raw in _rule_sources(directory):
+        path = directory / name
+        data = _parse(path, raw)
         for err in validator.iter_errors(data):
             where = "/".join(str(p) for p in err.absolute_path) or "(root)"
             problems.append(f"{path.name}: {where}: {err.message}")

@@ -26,11 +26,10 @@ from xfedlint.model.resources import (
     Workload,
 )
 from xfedlint.semantics import aws_policy, k8s_tokens
-from xfedlint.semantics.gcp_iam import is_federated, parse_principal, providers_of_pool
+from xfedlint.semantics.gcp_iam import GKE_MEMBER, is_federated, parse_principal, providers_of_pool
 from xfedlint.semantics.issuers import host_path, is_kubernetes_issuer, normalise_issuer
 
 _IMPERSONATION_URL = re.compile(r"/serviceAccounts/([^/:]+@[^/:]+):generateAccessToken$")
-_GKE_MEMBER = re.compile(r"^serviceAccount:(?P<pool>[^\[\]]+\.svc\.id\.goog)\[(?P<ns>[^/\]]*)/(?P<ksa>[^\]]*)\]$")
 IMPERSONATION_ROLES = ("roles/iam.workloadIdentityUser", "roles/iam.serviceAccountTokenCreator")
 
 
@@ -416,7 +415,7 @@ def _policy_owner(policy: GcpIamPolicy, referenced: dict) -> tuple[str, str] | N
 def _gcp_impersonation_edge(fed: Federation, gsa: str, member: str, role: str, loc: Location) -> None:
     g = fed.graph
     target = g.add_node(Node(gcp_sa_id(gsa), "gcp-service-account", gsa)).id
-    gke = _GKE_MEMBER.match(member)
+    gke = GKE_MEMBER.match(member)
     if gke:
         s_id = sa_id(gke.group("ns"), gke.group("ksa"))
         g.add_node(Node(s_id, "service-account", f"{gke.group('ns')}/{gke.group('ksa')}"))

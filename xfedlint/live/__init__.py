@@ -8,6 +8,7 @@ read-only by construction: an allowlist of operations is enforced before any req
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 
@@ -31,3 +32,10 @@ class Collected:
     files: dict = field(default_factory=dict)
     not_evaluated: list = field(default_factory=list)  # (what, why)
     calls: int = 0
+
+
+def to_json(data) -> str:
+    """A collected file's text: stable (sorted keys, so positions do not move between runs) and readable;
+    dates, which boto3 returns as datetime objects, as their text."""
+    return json.dumps(data, indent=2, sort_keys=True, default=str) + "\n"
+

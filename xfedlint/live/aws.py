@@ -12,9 +12,7 @@ Endpoints follow boto3's own `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_IAM` (tests 
 
 from __future__ import annotations
 
-import json
-
-from xfedlint.live import Collected, MissingExtra, NoCredentials, ReadOnlyViolation
+from xfedlint.live import Collected, MissingExtra, NoCredentials, ReadOnlyViolation, to_json
 
 ALLOWED = {
     "iam": {"GetAccountAuthorizationDetails", "ListOpenIDConnectProviders", "GetOpenIDConnectProvider"},
@@ -69,7 +67,7 @@ def collect(profile: str | None = None, region: str | None = None, sess=None) ->
         for page in pages:
             roles.extend(page.get("RoleDetailList", []))
             policies.extend(page.get("Policies", []))
-        out.files[f"{base}/account-authorization-details.json"] = _json(
+        out.files[f"{base}/account-authorization-details.json"] = to_json(
             {"RoleDetailList": roles, "Policies": policies})
     except ClientError as exc:
         out.not_evaluated.append(("IAM roles and their policies", _why(exc, "iam:GetAccountAuthorizationDetails")))
@@ -88,7 +86,7 @@ def collect(profile: str | None = None, region: str | None = None, sess=None) ->
             continue
         provider.pop("ResponseMetadata", None)
         name = arn.rsplit("oidc-provider/", 1)[-1].replace("/", "_")
-        out.files[f"{base}/oidc-providers/{name}.json"] = _json({"Arn": arn, **provider})
+        out.files[f"{base}/oidc-providers/{name}.json"] = to_json({"Arn": arn, **provider})
     return out
 
 
@@ -98,6 +96,3 @@ def _why(exc, action: str) -> str:
         return f"access denied: the credentials need {action}"
     return f"{code} on {action}"
 
-
-def _json(data) -> str:
-    return json.dumps(data, indent=2, default=str, sort_keys=True) + "\n"

@@ -14,11 +14,10 @@ and `XFEDLINT_ARM_ENDPOINT` (default https://management.azure.com).
 
 from __future__ import annotations
 
-import json
 import os
 from concurrent.futures import ThreadPoolExecutor
 
-from xfedlint.live import Collected, MissingExtra, NoCredentials
+from xfedlint.live import Collected, MissingExtra, NoCredentials, to_json
 from xfedlint.live.http import fetch, get_only, read_only
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
@@ -93,7 +92,7 @@ def collect(subscriptions: list[str] | None = None, tenant: str | None = None, c
             for app, creds in pool.map(fics, apps):
                 if creds:
                     out.files[f"azure/applications/{app.get('appId') or app['id']}-federated-credentials.json"] = \
-                        _json({"value": creds})
+                        to_json({"value": creds})
     subs = subscriptions or ["all"]
     if "all" in subs:
         found = pages(f"{arm}/subscriptions?api-version=2022-12-01", ARM_SCOPE, "subscriptions",
@@ -105,13 +104,13 @@ def collect(subscriptions: list[str] | None = None, tenant: str | None = None, c
                            f"?api-version={MSI_API}", ARM_SCOPE, f"managed identities of {sub}",
                            "Microsoft.ManagedIdentity/userAssignedIdentities/read")
         if identities is not None:
-            out.files[f"{base}/identities.json"] = _json({"value": identities})
+            out.files[f"{base}/identities.json"] = to_json({"value": identities})
         for ident in identities or []:
             creds = pages(f"{arm}{ident['id']}/federatedIdentityCredentials?api-version={MSI_API}", ARM_SCOPE,
                           f"federated credentials of {ident.get('name')}",
                           "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/read")
             if creds:
-                out.files[f"{base}/identities/{ident.get('name')}-federated-credentials.json"] = _json({"value": creds})
+                out.files[f"{base}/identities/{ident.get('name')}-federated-credentials.json"] = to_json({"value": creds})
         definitions = pages(f"{arm}/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions"
                             f"?api-version={AUTH_API}", ARM_SCOPE, f"role definitions of {sub}",
                             "Microsoft.Authorization/roleDefinitions/read")
@@ -126,9 +125,6 @@ def collect(subscriptions: list[str] | None = None, tenant: str | None = None, c
             if name:
                 props["roleDefinitionName"] = name
         if assignments is not None:
-            out.files[f"{base}/role-assignments.json"] = _json({"value": assignments})
+            out.files[f"{base}/role-assignments.json"] = to_json({"value": assignments})
     return out
 
-
-def _json(data) -> str:
-    return json.dumps(data, indent=2, sort_keys=True) + "\n"

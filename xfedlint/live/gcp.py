@@ -13,10 +13,9 @@ Endpoints: `XFEDLINT_GCP_IAM_ENDPOINT` (default https://iam.googleapis.com) and 
 
 from __future__ import annotations
 
-import json
 import os
 
-from xfedlint.live import Collected, MissingExtra, NoCredentials
+from xfedlint.live import Collected, MissingExtra, NoCredentials, to_json
 from xfedlint.live.http import fetch, read_only
 
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
@@ -78,7 +77,7 @@ def collect(projects: list[str], sess=None) -> Collected:
                           f"providers of {pool['name']}", "iam.workloadIdentityPoolProviders.list")
             providers.extend(found or [])
         if pools is not None:
-            out.files[f"{base}/workload-identity-providers.json"] = _json({"workloadIdentityPoolProviders": providers})
+            out.files[f"{base}/workload-identity-providers.json"] = to_json({"workloadIdentityPoolProviders": providers})
         accounts = pages(f"{iam}/v1/projects/{project}/serviceAccounts", "accounts",
                          f"service accounts of {project}", "iam.serviceAccounts.list")
         for sa in accounts or []:
@@ -86,14 +85,11 @@ def collect(projects: list[str], sess=None) -> Collected:
                           "iam.serviceAccounts.getIamPolicy", json={"options": {"requestedPolicyVersion": 3}})
             if policy is not None:
                 local = sa["email"].split("@", 1)[0]
-                out.files[f"{base}/service-accounts/{local}-iam-policy.json"] = _json(
+                out.files[f"{base}/service-accounts/{local}-iam-policy.json"] = to_json(
                     {"resource": sa["name"], "policy": policy})
         policy = call("POST", f"{crm}/v3/projects/{project}:getIamPolicy", f"IAM policy of project {project}",
                       "resourcemanager.projects.getIamPolicy", json={"options": {"requestedPolicyVersion": 3}})
         if policy is not None:
-            out.files[f"{base}/project-iam-policy.json"] = _json({"resource": f"projects/{project}", "policy": policy})
+            out.files[f"{base}/project-iam-policy.json"] = to_json({"resource": f"projects/{project}", "policy": policy})
     return out
 
-
-def _json(data) -> str:
-    return json.dumps(data, indent=2, sort_keys=True) + "\n"

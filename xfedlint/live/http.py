@@ -16,9 +16,17 @@ def get_only(method: str, url: str) -> bool:
     return method in ("GET", "HEAD")
 
 
+def retry_policy():
+    """429 and 5xx retried with backoff, honouring Retry-After; POST too (GCP's `getIamPolicy` is a POST,
+    and writes never get this far)."""
+    from urllib3.util.retry import Retry
+
+    return Retry(total=5, backoff_factor=0.5, status_forcelist=(429, 500, 502, 503, 504),
+                 allowed_methods={"GET", "HEAD", "POST"}, respect_retry_after_header=True)
+
+
 def read_only(session, allowed: Callable[[str, str], bool], audit: str):
     from requests.adapters import HTTPAdapter
-    from urllib3.util.retry import Retry
 
     class ReadOnlyAdapter(HTTPAdapter):
         def send(self, request, **kwargs):
@@ -27,9 +35,7 @@ def read_only(session, allowed: Callable[[str, str], bool], audit: str):
                                         f"{audit} audit is read-only")
             return super().send(request, **kwargs)
 
-    retry = Retry(total=5, backoff_factor=0.5, status_forcelist=(429, 500, 502, 503, 504),
-                  allowed_methods={"GET", "HEAD", "POST"}, respect_retry_after_header=True)
-    adapter = ReadOnlyAdapter(max_retries=retry)
+    adapter = ReadOnlyAdapter(max_retries=retry_policy())
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session

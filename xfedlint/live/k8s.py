@@ -15,7 +15,8 @@ from __future__ import annotations
 import json
 import os
 
-from xfedlint.live import Collected, MissingExtra, NoCredentials, ReadOnlyViolation
+from xfedlint.live import Collected, MissingExtra, NoCredentials, ReadOnlyViolation, to_json
+from xfedlint.live.http import get_only, retry_policy
 
 # (API path, kind, apiVersion) of each list read, all namespaces at once
 LISTS = (
@@ -51,16 +52,12 @@ def api_client(context: str | None = None):
             raise NoCredentials(f"no Kubernetes configuration: looked for KUBECONFIG / ~/.kube/config"
                                 f"{' context ' + context if context else ''} and an in-cluster service account "
                                 f"({exc})") from exc
-    from urllib3.util.retry import Retry
-
-    # throttling (429) and unavailable API servers are retried, honouring Retry-After (off by default)
-    cfg.retries = Retry(total=5, backoff_factor=0.5, status_forcelist=(429, 500, 502, 503, 504),
-                        allowed_methods={"GET", "HEAD"}, respect_retry_after_header=True)
+    cfg.retries = retry_policy()  # throttling and unavailable API servers (off by default in the client)
     api = client.ApiClient(cfg)
     request = api.rest_client.request
 
     def read_only(method, url, *args, **kwargs):
-        if method not in ("GET", "HEAD"):
+        if not get_only(method, url):
             raise ReadOnlyViolation(f"refused {method} {url.split('?')[0]}: xfedlint's Kubernetes audit is read-only")
         return request(method, url, *args, **kwargs)
 
@@ -117,6 +114,5 @@ def collect(context: str | None = None, include_secret_values: bool = False, api
                 item = {**item, "data": {k: "" for k in (item.get("data") or {})}}
             kept.append({"apiVersion": api_version, "kind": kind, **item})
         if kept:
-            out.files[f"k8s/{name}/{kind.lower()}s.json"] = json.dumps(
-                {"apiVersion": "v1", "kind": "List", "items": kept}, indent=2, sort_keys=True) + "\n"
+            out.files[f"k8s/{name}/{kind.lower()}s.json"] = to_json({"apiVersion": "v1", "kind": "List", "items": kept})
     return out

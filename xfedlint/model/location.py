@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 Path = tuple  # a JSON-pointer-like path: keys (str) and list indexes (int)
 
@@ -94,3 +95,11 @@ def pointer(path: Path) -> str:
     if not path:
         return ""
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+
+
+@lru_cache(maxsize=16)
+def source_lines(text: str) -> list[str]:
+    """The lines of a source text, split once however many findings quote it (a str caches its own hash).
+    Shared by fingerprints and excerpts: the same file is then split once per run."""
+    return text.splitlines()
+

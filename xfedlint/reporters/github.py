@@ -55,7 +55,7 @@ def render(result: RunResult, out: IO[str], rebase: Rebase | None = None) -> Non
     rebase = rebase or Rebase()
     for f in result.active:
         out.write(annotation(f, rebase) + "\n")
-    for n in getattr(result, "notices", ()):  # an unused or malformed suppression, a baseline written
+    for n in result.notices:  # an unused or malformed suppression, a baseline written
         out.write(_command(n.level if n.level in COMMAND else "note", n.location, "xfedlint", n.message, rebase)
                   + "\n")
     counts = result.counts()

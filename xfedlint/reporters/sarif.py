@@ -171,7 +171,7 @@ def document(result: RunResult, rebase: Rebase | None = None) -> dict:
     notifications += [_notification("XF002", f.message, f.location, rebase) for f in crashes]
     # notices about the run itself (a suppression that suppresses nothing, a baseline written): warning or note
     notifications += [_notification(None, n.message, n.location, rebase, LEVEL.get(n.level, "note"))
-                      for n in getattr(result, "notices", ())]
+                      for n in result.notices]
     results = [r for f in findings if (r := _result(f, index, rebase)) is not None]
     return {
         "$schema": SCHEMA_URI,

@@ -7,10 +7,10 @@ anything else gets plain text without importing rich at all.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import IO
 
 from xfedlint.findings import Finding, RunResult
+from xfedlint.model.location import source_lines
 
 Segment = tuple  # (text, style)
 
@@ -37,18 +37,12 @@ def _mask_value(m: re.Match) -> str:
     return m.group(1) + "****"
 
 
-@lru_cache(maxsize=16)
-def _lines(text: str) -> list[str]:
-    """Split once per file, however many findings it has."""
-    return text.splitlines()
-
-
 def _excerpt(f: Finding, sources: dict) -> list[list[Segment]]:
     text = sources.get(f.location.file)
     span = f.location.span
     if text is None:
         return []
-    lines = _lines(text)
+    lines = source_lines(text)
     if not (0 < span.line <= len(lines)):
         return []
     raw = lines[span.line - 1].replace("\t", " ")

@@ -7,7 +7,7 @@ import re
 
 _PRINCIPAL = re.compile(r"^(principal|principalSet)://iam\.googleapis\.com/projects/(?P<project>[^/]+)/locations/"
                         r"(?P<location>[^/]+)/workloadIdentityPools/(?P<pool>[^/]+)/(?P<rest>.*)$")
-_GKE_MEMBER = re.compile(r"^serviceAccount:(?P<pool>[^\[\]]+\.svc\.id\.goog)\[(?P<ns>[^/\]]*)/(?P<ksa>[^\]]*)\]$")
+GKE_MEMBER = re.compile(r"^serviceAccount:(?P<pool>[^\[\]]+\.svc\.id\.goog)\[(?P<ns>[^/\]]*)/(?P<ksa>[^\]]*)\]$")
 
 DEFAULT_RESOURCE_SCOPED_ROLES = ("roles/storage.*", "roles/secretmanager.*", "roles/pubsub.*", "roles/bigquery.*",
                                  "roles/cloudkms.*", "roles/artifactregistry.*", "roles/spanner.*")
@@ -17,7 +17,7 @@ def member_kind(member: str) -> str:
     """federated (principal/principalSet), gke (PROJECT.svc.id.goog[ns/ksa]), service-account, or other."""
     if member.startswith(("principal://", "principalSet://")):
         return "federated"
-    if _GKE_MEMBER.match(member):
+    if GKE_MEMBER.match(member):
         return "gke"
     if member.startswith("serviceAccount:"):
         return "service-account"
@@ -121,7 +121,7 @@ def gke_identity(member: str) -> dict | None:
     """{'pool', 'ns', 'ksa'} of a GKE workload identity member (`ksa` None for a whole namespace):
     `serviceAccount:P.svc.id.goog[ns/ksa]`, `principal://.../P.svc.id.goog/subject/ns/NS/sa/KSA` or
     `principalSet://.../P.svc.id.goog/namespace/NS`."""
-    m = _GKE_MEMBER.match(member) or _GKE_PRINCIPAL.match(member)
+    m = GKE_MEMBER.match(member) or _GKE_PRINCIPAL.match(member)
     if m:
         return m.groupdict()
     m = _GKE_NAMESPACE_SET.match(member)
