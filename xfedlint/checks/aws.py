@@ -265,18 +265,31 @@ def _missing_effect(c: Constraint) -> str:
     return f"so `{c.operator.raw}` is never satisfied and the role cannot be assumed through this statement (unusable)"
 
 
+def _concrete(st: Statement) -> list:
+    """The statement's providers as written (not inferred from its condition keys)."""
+    return [fp for fp in st.federated if not fp.inferred]
+
+
+def _names_no_provider(st: Statement, prefix: str, concrete: list) -> bool:
+    """A condition key's prefix is none of the statement's providers. An unrendered prefix or provider host
+    is unknown, never a mismatch."""
+    return (st.provider_for(prefix) is None and not is_placeholder(prefix) and bool(concrete)
+            and not any(is_placeholder(fp.host) for fp in concrete))
+
+
+def _anchor_provider(st: Statement, prefix: str, concrete: list):
+    """The provider a finding on a key is anchored to: the key's own, else the closest written one."""
+    return st.provider_for(prefix) or (_closest_provider(prefix, concrete) if concrete else st.federated[0])
+
+
 def _mismatched(st: Statement):
     """(constraint, prefix, claim, closest provider) for every claim key whose prefix is no provider's."""
-    concrete = [fp for fp in st.federated if not fp.inferred]
-    if not concrete or any(is_placeholder(fp.host) for fp in concrete):
-        return  # an unrendered provider host: unknown, not a mismatch
+    concrete = _concrete(st)
     for c in st.constraints:
         split = c.claim_key
-        if split is None:
+        if split is None or not _names_no_provider(st, split[0], concrete):
             continue
         prefix, claim = split
-        if is_placeholder(prefix) or st.provider_for(prefix) is not None:
-            continue
         yield c, prefix, claim, _closest_provider(prefix, concrete)
 
 
@@ -319,7 +332,7 @@ def stringequals_with_wildcard(role: AwsRole, ctx: CheckContext) -> Iterator[Hit
 def set_operator_on_single_valued_key(role: AwsRole, ctx: CheckContext) -> Iterator[Hit]:
     """AWS006: `ForAllValues:`/`ForAnyValue:` on `:sub`, `:aud` or a provider claim (single-valued keys)."""
     for st in _oidc_statements(role):
-        concrete = [fp for fp in st.federated if not fp.inferred]
+        concrete = _concrete(st)
         for c in st.constraints:
             op = c.operator
             split = c.claim_key
@@ -329,9 +342,8 @@ def set_operator_on_single_valued_key(role: AwsRole, ctx: CheckContext) -> Itera
             if claim.lower() in aws_policy.MULTI_VALUED_CLAIMS:
                 continue
             fp = st.provider_for(prefix)
-            never = (fp is None and not is_placeholder(prefix) and bool(concrete)
-                     and not any(is_placeholder(f.host) for f in concrete))
-            anchor_fp = fp or (_closest_provider(prefix, concrete) if concrete else st.federated[0])
+            never = _names_no_provider(st, prefix, concrete)
+            anchor_fp = _anchor_provider(st, prefix, concrete)
             host = fp.host if fp else prefix
             absent_ok = c.evaluate(None)
             plain = op.base
@@ -361,20 +373,18 @@ def set_operator_on_single_valued_key(role: AwsRole, ctx: CheckContext) -> Itera
 def ifexists_on_identity_key(role: AwsRole, ctx: CheckContext) -> Iterator[Hit]:
     """AWS007: `...IfExists` on `<issuer>:sub` or `<issuer>:aud` in an Allow trust statement."""
     for st in _oidc_statements(role):
-        concrete = [fp for fp in st.federated if not fp.inferred]
+        concrete = _concrete(st)
         for c in st.constraints:
             op = c.operator
             split = c.claim_key
             if not op.if_exists or split is None or split[1].lower() not in ("sub", "aud"):
                 continue
             prefix, claim = split
-            fp = st.provider_for(prefix)
-            anchor_fp = fp or (_closest_provider(prefix, concrete) if concrete else st.federated[0])
+            anchor_fp = _anchor_provider(st, prefix, concrete)
             if op.base == "Null":
                 msg = (f"`{op.raw}` on `{c.key}`: IAM Access Analyzer rejects `Null` combined with `IfExists`; "
                        f"use `StringEquals` on the {claim} instead")
-            elif fp is None and concrete and not is_placeholder(prefix) \
-                    and not any(is_placeholder(f.host) for f in concrete):
+            elif _names_no_provider(st, prefix, concrete):
                 msg = (f"`{op.raw}` on `{c.key}` passes whenever the token has no such key, and this key names no "
                        f"provider of this statement: it is never present, so the condition always passes; use "
                        f"`{op.base}` with the provider's own key")

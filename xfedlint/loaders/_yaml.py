@@ -7,12 +7,10 @@ nodes ourselves, which is both safe (no object construction) and the only place 
 
 from __future__ import annotations
 
-import sys
-
 import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-from xfedlint.loaders._positions import MAX_DEPTH, ParseError, _NeedsPositions
+from xfedlint.loaders._positions import MAX_DEPTH, ParseError, _intern, _NeedsPositions
 from xfedlint.model.document import SourceDoc
 from xfedlint.model.location import Path, Span
 
@@ -69,6 +67,14 @@ _SCALARS = {
 }
 
 
+def node_span(node, line_offset: int, col_offset: int) -> Span:
+    """A composed node's span; an embedded document (a block scalar, a heredoc) is indented as a whole, so
+    every column shifts alike."""
+    s, e = node.start_mark, node.end_mark
+    return Span(s.line + 1 + line_offset, s.column + 1 + col_offset, e.line + 1 + line_offset,
+                e.column + 1 + col_offset)
+
+
 class _Builder:
     """Turns one composed node graph into data, recording spans by path."""
 
@@ -84,10 +90,7 @@ class _Builder:
         self.col_offset = col_offset
 
     def span(self, node) -> Span:
-        s, e = node.start_mark, node.end_mark
-        lo, co = self.line_offset, self.col_offset
-        # An embedded document (a block scalar) is indented as a whole, so every column shifts alike.
-        return Span(s.line + 1 + lo, s.column + 1 + co, e.line + 1 + lo, e.column + 1 + co)
+        return node_span(node, self.line_offset, self.col_offset)
 
     def build(self, node, path: Path, depth: int):
         if depth > MAX_DEPTH:
@@ -214,9 +217,7 @@ class NodeSpans:
         return node, key_node, True
 
     def _span(self, node) -> Span:
-        s, e = node.start_mark, node.end_mark
-        lo, co = self.line_offset, self.col_offset
-        return Span(s.line + 1 + lo, s.column + 1 + co, e.line + 1 + lo, e.column + 1 + co)
+        return node_span(node, self.line_offset, self.col_offset)
 
     def find(self, path: tuple, key: bool) -> Span:
         node, key_node, whole = self._walk(path)
@@ -307,9 +308,6 @@ def _prepass(text: str, line_offset: int, col_offset: int) -> tuple[int, ParseEr
 def _event_span(event, line_offset: int, col_offset: int) -> Span:
     m = event.start_mark
     return Span.point(m.line + 1 + line_offset, m.column + 1 + col_offset)
-
-
-_intern = sys.intern
 
 
 def _data(node, depth: int):

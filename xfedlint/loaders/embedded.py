@@ -42,11 +42,10 @@ class _EmbeddedPositions:
 def _parse_positioned(outer: SourceDoc, path: tuple, text: str, source_text: str, exact: bool) -> SourceDoc | None:
     offsets = _positions.embedded_offsets(outer, path, source_text) if exact else None
     where = outer.span(path)
-    if offsets is not None:
-        docs, err = _positions.parse_yaml_stream(text, outer.file, offsets[0], offsets[1], prefix=path)
-        if err is None and len(docs) == 1:
-            return docs[0]
-    docs, err = _positions.parse_yaml_stream(text, outer.file, prefix=path)
+    # Offsets only shift spans: one parse tells whether the text is one document, exactly placed or not
+    docs, err = _positions.parse_yaml_stream(text, outer.file, *(offsets or (0, 0)), prefix=path)
+    if offsets is not None and err is None and len(docs) == 1:
+        return docs[0]
     if err is not None or len(docs) != 1:
         fallback = _positions.parse_json_fallback(text, outer.file)
         if fallback is None:
