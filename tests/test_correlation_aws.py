@@ -4,8 +4,9 @@ escalator's contract (it changes only the findings it escalates, and `--ignore X
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
+
+from msgspec.structs import replace
 
 from xfedlint import api, engine, registry
 from xfedlint.checks.base import CheckContext

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
+from msgspec.structs import replace
 
 from xfedlint import suppress
 from xfedlint.exit_policy import ExitPolicy
@@ -351,7 +352,7 @@ def test_suppressed_findings_never_count_for_the_exit_code():
     f = _finding("AWS001", "t.json", 1, severity="error")
     result = RunResult(findings=[f], files_seen=1)
     assert ExitPolicy("note").code(result) == 1
-    result.findings = [Finding(**{**f.__dict__, "suppression": Suppression("external", "baseline b.json")})]
+    result.findings = [replace(f, suppression=Suppression("external", "baseline b.json"))]
     assert result.active == [] and ExitPolicy("note").code(result) == 0 and result.counts()["error"] == 0
 
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 import gc
 import os
 from collections import Counter
-from dataclasses import replace
 from pathlib import Path
+
+from msgspec.structs import replace
 
 from xfedlint import baseline as baselines
 from xfedlint import engine, registry, suppress

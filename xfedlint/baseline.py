@@ -20,7 +20,8 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from dataclasses import replace
+
+from msgspec.structs import replace
 
 from xfedlint.errors import UsageError
 from xfedlint.findings import Finding, Suppression

@@ -23,9 +23,10 @@ import fnmatch
 import json
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
+
+import msgspec
 
 from xfedlint.errors import UsageError
 from xfedlint.loaders.files import DEFAULT_SIZE_CAP, STDIN, display_path
@@ -38,8 +39,7 @@ SCHEMA_FILE = Path(__file__).parent / "schemas" / "config.schema.json"
 _Locate = Callable[[tuple, bool], "tuple[int, int] | None"]  # (path, at the key?) -> (line, column)
 
 
-@dataclass(frozen=True)
-class Cluster:
+class Cluster(msgspec.Struct, frozen=True):
     """A cluster whose manifests live under `paths`: its service-account tokens carry `issuer`."""
 
     name: str
@@ -47,23 +47,22 @@ class Cluster:
     paths: tuple = ()
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(msgspec.Struct, frozen=True):
     select: tuple = ()  # rule IDs or prefixes, upper case
     ignore: tuple = ()
-    per_path_ignores: dict = field(default_factory=dict)  # glob -> tuple of rule IDs or prefixes
-    severity: dict = field(default_factory=dict)  # rule ID -> error|warning|note
-    params: dict = field(default_factory=dict)  # rule ID -> {param: value}, over rules/<ID>.yaml's params
+    per_path_ignores: dict = msgspec.field(default_factory=dict)  # glob -> tuple of rule IDs or prefixes
+    severity: dict = msgspec.field(default_factory=dict)  # rule ID -> error|warning|note
+    params: dict = msgspec.field(default_factory=dict)  # rule ID -> {param: value}, over rules/<ID>.yaml's params
     clusters: tuple = ()  # Cluster
-    policy_levels: dict = field(default_factory=dict)  # glob -> organization|folder|project|...
+    policy_levels: dict = msgspec.field(default_factory=dict)  # glob -> organization|folder|project|...
     kubernetes_inventory_complete: bool = False
     fail_on: str = DEFAULT_FAIL_ON
     exclude: tuple = ()  # globs
     size_cap: int = DEFAULT_SIZE_CAP
     source: str | None = None  # the file read (absolute), None for the defaults
     root: str = ""  # absolute folder the globs are relative to; "" means the working folder at use time
-    _raw: dict | None = field(default=None, repr=False, compare=False)  # the validated data, keys as written
-    _locate: Any = field(default=None, repr=False, compare=False)  # _Locate into the source file
+    _raw: dict | None = None  # the validated data, keys as written
+    _locate: Any = None  # _Locate into the source file
 
     # --- paths -------------------------------------------------------------------------------------
 

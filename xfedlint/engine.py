@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from msgspec.structs import replace
 
 from xfedlint.checks import CHECKS
 from xfedlint.checks.base import CheckContext, Hit

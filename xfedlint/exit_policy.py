@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from xfedlint.findings import SEVERITY_RANK, RunResult
 
@@ -10,8 +10,7 @@ OK, FINDINGS, USAGE, NO_INPUT, INCOMPLETE, INTERNAL = 0, 1, 2, 3, 4, 70
 FAIL_ON = ("error", "warning", "note", "never")
 
 
-@dataclass(frozen=True)
-class ExitPolicy:
+class ExitPolicy(msgspec.Struct, frozen=True):
     fail_on: str = "warning"
     strict: bool = False
 

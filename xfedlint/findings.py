@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import msgspec
 
 from xfedlint.model.location import Location
 
@@ -10,20 +10,17 @@ SEVERITIES = ("error", "warning", "note")
 SEVERITY_RANK = {"error": 3, "warning": 2, "note": 1}
 
 
-@dataclass(frozen=True)
-class Related:
+class Related(msgspec.Struct, frozen=True):
     location: Location
     message: str
 
 
-@dataclass(frozen=True)
-class Suppression:
+class Suppression(msgspec.Struct, frozen=True):
     kind: str  # inSource (inline comment or annotation) or external (baseline, config)
     justification: str = ""
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(msgspec.Struct, frozen=True):
     rule: str
     name: str
     severity: str
@@ -44,19 +41,18 @@ class Finding:
         return (self.location.file, s.line, s.col, self.rule, self.message)
 
 
-@dataclass
-class RunResult:
+class RunResult(msgspec.Struct):
     """One run, ready for any reporter: findings, what was read, and which rules ran."""
 
-    findings: list = field(default_factory=list)
-    rules: list = field(default_factory=list)  # RuleSpec of every rule that ran (for SARIF metadata)
+    findings: list = msgspec.field(default_factory=list)
+    rules: list = msgspec.field(default_factory=list)  # RuleSpec of every rule that ran (for SARIF metadata)
     files_seen: int = 0
     files_relevant: int = 0
     resources: int = 0
-    problems: list = field(default_factory=list)  # LoadProblem, also reported as XF001 findings
-    missing_paths: list = field(default_factory=list)
-    sources: dict = field(default_factory=dict)  # file -> text, for source excerpts
-    notices: list = field(default_factory=list)  # suppress.Notice: about the run itself; never fail it
+    problems: list = msgspec.field(default_factory=list)  # LoadProblem, also reported as XF001 findings
+    missing_paths: list = msgspec.field(default_factory=list)
+    sources: dict = msgspec.field(default_factory=dict)  # file -> text, for source excerpts
+    notices: list = msgspec.field(default_factory=list)  # suppress.Notice: about the run itself; never fail it
 
     @property
     def active(self) -> list:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import os
 import zlib
-from dataclasses import dataclass, field
 from pathlib import Path
+
+import msgspec
 
 from xfedlint.errors import RuleDefinitionError, UsageError
 from xfedlint.findings import SEVERITIES
@@ -19,8 +20,7 @@ from xfedlint.findings import SEVERITIES
 ENGINE_RULES = ("XF001", "XF002")  # raised by the engine itself, not by a check
 
 
-@dataclass(frozen=True)
-class RuleSpec:
+class RuleSpec(msgspec.Struct, frozen=True):
     id: str
     name: str
     title: str
@@ -31,7 +31,7 @@ class RuleSpec:
     tags: tuple = ()
     precision: str = "high"
     severities: tuple = ()
-    params: dict = field(default_factory=dict)
+    params: dict = msgspec.field(default_factory=dict)
     supersedes: tuple = ()
     source: str = ""  # the YAML file it came from
 

@@ -23,7 +23,9 @@ so that suppressions do not outlive the problem they hid. JSON has no comments: 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+
+import msgspec
+from msgspec.structs import replace
 
 from xfedlint.findings import Suppression
 from xfedlint.model.location import Location, Span
@@ -39,8 +41,7 @@ _IDS = re.compile(r"[ \t]*\[(?P<ids>[^\]\r\n]*)\](?P<reason>[^\r\n]*)")
 _SKIPPED_LINE = re.compile(r"[ \t\r]*(?:#.*)?$")  # blank or comment-only: a comment above looks past it
 
 
-@dataclass(frozen=True)
-class Notice:
+class Notice(msgspec.Struct, frozen=True):
     """Something about the run itself, not about the configuration audited: reported, never failing it.
 
     `level` is SARIF's notification level (warning or note); `location` is None when there is no place."""
@@ -54,15 +55,14 @@ class Notice:
         return (loc.file, loc.span.line, loc.span.col, self.message) if loc else ("", 0, 0, self.message)
 
 
-@dataclass(eq=False)
-class _Suppressor:
+class _Suppressor(msgspec.Struct, eq=False):
     """One comment or annotation: the rules it names, where it applies, which of them were used."""
 
     ids: tuple  # upper-case rule IDs that exist
     reason: str
     where: Location  # the comment or the annotation value, for notices
     scope: str  # how a notice names what it covers ("on line 12", "in serviceaccount prod/app")
-    used: set = field(default_factory=set)
+    used: set = msgspec.field(default_factory=set)
 
 
 def apply(findings: list, texts: dict, objects: list, known: set, ran: set) -> tuple[list, list]:

@@ -7,8 +7,9 @@ Several rules may share one check with different params.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
+
+import msgspec
 
 from xfedlint.findings import Related
 from xfedlint.loaders._positions import embedded_offsets
@@ -17,8 +18,7 @@ from xfedlint.model.inventory import Inventory
 from xfedlint.model.location import Location, Span
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(msgspec.Struct, frozen=True):
     message: str
     location: Location
     related: tuple = ()  # Related
@@ -59,10 +59,9 @@ class Check:
         return self._fn
 
 
-@dataclass
-class CheckContext:
+class CheckContext(msgspec.Struct):
     inventory: Inventory
-    params: dict = field(default_factory=dict)
+    params: dict = msgspec.field(default_factory=dict)
     config: Any = None  # xfedlint.config.Config, when the run has one (clusters, inventory completeness)
 
     def param(self, name: str, default: Any = None) -> Any:

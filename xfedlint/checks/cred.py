@@ -15,9 +15,10 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterator
+
+import msgspec
 
 from xfedlint.checks.base import CheckContext, Hit, related
 from xfedlint.model.location import Location
@@ -48,8 +49,7 @@ _SA_KEY_TYPE = re.compile(r"\"type\"\s*:\s*\"service_account\"")
 _SA_PRIVATE_KEY = re.compile(r"\"private_key\"\s*:\s*\"((?:[^\"\\]|\\.)*)\"?")
 
 
-@dataclass(frozen=True)
-class Material:
+class Material(msgspec.Struct, frozen=True):
     """Key material found in a text: which kind, how to name it, and where (character offsets)."""
 
     kind: str  # aws, azure, gcp-sa-key, pem
@@ -128,8 +128,7 @@ def _pem_keys(text: str) -> Iterator[tuple[int, int, str]]:
         yield m.start(), pos, m.group(1)
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(msgspec.Struct, frozen=True):
     """One entry of a ConfigMap or Secret with its text (decoded when base64)."""
 
     section: str

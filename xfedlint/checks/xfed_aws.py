@@ -10,8 +10,9 @@ that the comparison was on namespace and service account only.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Iterator
+
+from msgspec.structs import replace
 
 from xfedlint.checks.base import CheckContext, Hit, related
 from xfedlint.graph.build import IMPERSONATION_ROLES, aws_role_id, gcp_sa_id, sa_id

@@ -9,8 +9,9 @@ time proportional to its own neighbours, never by scanning every resource.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Iterator
+
+import msgspec
 
 from xfedlint.checks.azure import issuer_anchor
 from xfedlint.checks.base import CheckContext, Hit, related
@@ -64,8 +65,7 @@ def subject_anchor(fic: AzureFederatedCredential) -> str:
 # --- X002 ------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Presented:
+class _Presented(msgspec.Struct):
     """One audience the pods of a service account present, and where each pod gets it."""
 
     audience: str
@@ -77,8 +77,7 @@ class _Presented:
         return ", ".join(labels[:3]) + (f" and {len(labels) - 3} more" if len(labels) > 3 else "")
 
 
-@dataclass
-class _Diff:
+class _Diff(msgspec.Struct):
     """How one credential differs from what the service account's tokens carry."""
 
     fic: AzureFederatedCredential

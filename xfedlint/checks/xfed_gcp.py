@@ -17,8 +17,9 @@ inputs do not show is unknown, and only a definite "no" is reported.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Iterator
+
+import msgspec
 
 from xfedlint.checks.base import CheckContext, Hit, related
 from xfedlint.graph.build import gsa_of_impersonation_url, sa_id
@@ -166,8 +167,7 @@ def _role_kind(role: str, roles: tuple) -> str | None:
 # =========================================================================================================
 
 
-@dataclass
-class Chain:
+class Chain(msgspec.Struct):
     workload: Workload
     config: GcpExternalAccount
     provider_name: str  # projects/N/locations/global/workloadIdentityPools/P/providers/X
@@ -523,8 +523,7 @@ _SUBJECT_PREFIX = {"token.actions.githubusercontent.com": "repo:", "gitlab.com":
                    "app.terraform.io": "organization:", "app.eu.terraform.io": "organization:"}
 
 
-@dataclass(frozen=True)
-class _Space:
+class _Space(msgspec.Struct, frozen=True):
     """The values a provider's `google.subject` can take: literal text around one claim."""
 
     provider: GcpProvider

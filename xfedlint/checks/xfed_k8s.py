@@ -12,8 +12,9 @@ its federated credentials, the GCP provider by name. Nothing scans all resources
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass
 from typing import Iterator
+
+import msgspec
 
 from xfedlint.checks.base import CheckContext, Hit, related
 from xfedlint.model.location import Location
@@ -60,8 +61,7 @@ def _list(values) -> str:
 # --- The containers of a workload, with their environment ---------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Container:
+class _Container(msgspec.Struct, frozen=True):
     rel: tuple  # path of the container relative to the workload's Src
     spec: dict
     env: dict  # name -> k8s_tokens.EnvBinding
@@ -102,8 +102,7 @@ def _service_account(w: Workload, ctx: CheckContext):
 # --- K8S003: the audience a container's token carries against what its cloud expects ---------------------
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(msgspec.Struct, frozen=True):
     """What the target cloud makes of a token's audience."""
 
     accepted: bool

@@ -8,8 +8,9 @@ service accounts of the namespaces it can admit.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Callable
+
+import msgspec
 
 from xfedlint.graph.model import Edge, Graph, Node
 from xfedlint.model.inventory import Inventory
@@ -62,21 +63,20 @@ def gsa_of_impersonation_url(url) -> str | None:
     return m.group(1) if m else None
 
 
-@dataclass
-class Federation:
+class Federation(msgspec.Struct):
     """The graph plus the joins the correlation rules need, all keyed for constant-time lookup."""
 
     graph: Graph
-    cluster_issuer: dict = field(default_factory=dict)  # (namespace, sa) -> (issuer, how: config|inferred)
-    roles_by_arn: dict = field(default_factory=dict)
-    identities_by_client_id: dict = field(default_factory=dict)
-    identities_by_principal_id: dict = field(default_factory=dict)
-    fics_by_parent: dict = field(default_factory=dict)  # lower-cased identity resource ID -> [FIC]
-    providers_by_name: dict = field(default_factory=dict)  # "projects/N/.../providers/P" -> provider
-    providers_by_pool: dict = field(default_factory=dict)  # pool ID -> [provider]
-    sa_policies: dict = field(default_factory=dict)  # GSA e-mail (lower) -> [(policy, how matched)]
-    service_accounts: dict = field(default_factory=dict)  # (namespace, name) -> ServiceAccount
-    namespaces: dict = field(default_factory=dict)  # namespace -> {sa names seen (SAs and workloads)}
+    cluster_issuer: dict = msgspec.field(default_factory=dict)  # (namespace, sa) -> (issuer, how: config|inferred)
+    roles_by_arn: dict = msgspec.field(default_factory=dict)
+    identities_by_client_id: dict = msgspec.field(default_factory=dict)
+    identities_by_principal_id: dict = msgspec.field(default_factory=dict)
+    fics_by_parent: dict = msgspec.field(default_factory=dict)  # lower-cased identity resource ID -> [FIC]
+    providers_by_name: dict = msgspec.field(default_factory=dict)  # "projects/N/.../providers/P" -> provider
+    providers_by_pool: dict = msgspec.field(default_factory=dict)  # pool ID -> [provider]
+    sa_policies: dict = msgspec.field(default_factory=dict)  # GSA e-mail (lower) -> [(policy, how matched)]
+    service_accounts: dict = msgspec.field(default_factory=dict)  # (namespace, name) -> ServiceAccount
+    namespaces: dict = msgspec.field(default_factory=dict)  # namespace -> {sa names seen (SAs and workloads)}
 
     def issuer_for(self, namespace: str, name: str) -> tuple[str, str] | tuple[None, None]:
         return self.cluster_issuer.get((namespace, name), (None, None))

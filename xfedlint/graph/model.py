@@ -15,29 +15,27 @@ Weak edges carry the reason (wildcard, prefix match, missing condition, another 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import msgspec
 
 from xfedlint.model.location import Location
 
 EDGE_KINDS = ("runs-as", "claims", "trusts", "federates", "grants")
 
 
-@dataclass(frozen=True, slots=True)
-class Node:
+class Node(msgspec.Struct, frozen=True):
     id: str  # stable and unique: "<kind>:<natural key>"
     kind: str  # service-account, workload, issuer, aws-role, aws-policy, azure-identity, azure-role, gcp-provider,
     #            gcp-service-account, gcp-role
     label: str
     location: Location | None = None  # where it is defined, when scanned (None: only referenced)
-    resource: object = field(default=None, compare=False, repr=False)
+    resource: object = None
 
     @property
     def scanned(self) -> bool:
         return self.location is not None
 
 
-@dataclass(frozen=True, slots=True)
-class Edge:
+class Edge(msgspec.Struct, frozen=True):
     source: str
     target: str
     kind: str
@@ -47,13 +45,12 @@ class Edge:
     issuer: str = ""  # trusts/federates: the issuer exactly as the trust writes it (scheme, case, slash kept)
 
 
-@dataclass
-class Graph:
-    nodes: dict = field(default_factory=dict)  # id -> Node
-    edges: list = field(default_factory=list)
-    _out: dict = field(default_factory=dict, repr=False)  # id -> [Edge]
-    _in: dict = field(default_factory=dict, repr=False)
-    _seen: set = field(default_factory=set, repr=False)
+class Graph(msgspec.Struct):
+    nodes: dict = msgspec.field(default_factory=dict)  # id -> Node
+    edges: list = msgspec.field(default_factory=list)
+    _out: dict = msgspec.field(default_factory=dict)  # id -> [Edge]
+    _in: dict = msgspec.field(default_factory=dict)
+    _seen: set = msgspec.field(default_factory=set)
 
     def add_node(self, node: Node) -> Node:
         """Add a node, or upgrade a referenced-only node once its definition is scanned."""

@@ -10,7 +10,8 @@ JSON. Nodes that are only referenced (not defined in a scanned file) are drawn w
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+
+import msgspec
 
 from xfedlint.graph.model import Edge, Graph, Node
 
@@ -248,10 +249,9 @@ def dot(graph) -> str:
 # ---- tree ----------------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Line:
+class _Line(msgspec.Struct):
     parts: list  # [(text, style)]; style is a rich style name or ""
-    children: list = field(default_factory=list)
+    children: list = msgspec.field(default_factory=list)
 
     def add(self, *parts) -> "_Line":
         child = _Line(list(parts))

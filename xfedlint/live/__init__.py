@@ -9,7 +9,8 @@ read-only by construction: an allowlist of operations is enforced before any req
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+
+import msgspec
 
 
 class ReadOnlyViolation(Exception):
@@ -24,13 +25,12 @@ class NoCredentials(Exception):
     """No credentials were found: the message names what was looked for."""
 
 
-@dataclass
-class Collected:
+class Collected(msgspec.Struct):
     """What one cloud gave: files (relative path -> text), what could not be read and why, API calls made."""
 
     cloud: str
-    files: dict = field(default_factory=dict)
-    not_evaluated: list = field(default_factory=list)  # (what, why)
+    files: dict = msgspec.field(default_factory=dict)
+    not_evaluated: list = msgspec.field(default_factory=list)  # (what, why)
     calls: int = 0
 
 

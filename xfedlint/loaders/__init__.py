@@ -7,7 +7,8 @@ recognised document with a wrongly shaped field each become a `LoadProblem` (XF0
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+
+import msgspec
 
 from xfedlint.loaders import aws, azure, cloudformation, gcp, k8s
 from xfedlint.loaders._positions import parse_json_fallback, parse_yaml_stream
@@ -25,8 +26,7 @@ _GO_TEMPLATE_LINE = re.compile(r"(?:^[ \t]*|:[ \t]+|^[ \t]*-[ \t]+)(\{\{)", re.M
 _PLACEHOLDER = re.compile(r"\$\{[^}]*\}|%[A-Z][A-Z0-9_]*%|\{\{[^}]*\}\}|<[A-Z][A-Z0-9_ -]*>")
 
 
-@dataclass
-class FileLoad:
+class FileLoad(msgspec.Struct):
     """What one file gave: its text (None when unreadable), load problems and resources in document order.
     Plain data, so a worker process can load files and hand the results back (see xfedlint.parallel)."""
 
@@ -34,7 +34,7 @@ class FileLoad:
     text: str | None
     problems: list
     resources: list
-    notes: list = field(default_factory=list)  # LoadProblems that are only notes: what was not inspected
+    notes: list = msgspec.field(default_factory=list)  # LoadProblems that are only notes: what was not inspected
 
 
 def load_files(files: list[InputFile], size_cap: int = DEFAULT_SIZE_CAP, policy_levels: dict | None = None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import msgspec
 
 from xfedlint.model.document import SourceDoc
 from xfedlint.model.location import Path
@@ -18,14 +18,13 @@ class ShapeError(Exception):
         self.path = tuple(path)
 
 
-@dataclass
-class LoadContext:
+class LoadContext(msgspec.Struct):
     """The file being loaded: its display name and text (for embedded documents), and run settings."""
 
     file: str
     text: str
-    policy_levels: dict = field(default_factory=dict)  # glob -> GCP IAM policy level (config)
-    positioned: list | None = field(default=None, repr=False)  # the file's documents with spans, once parsed
+    policy_levels: dict = msgspec.field(default_factory=dict)  # glob -> GCP IAM policy level (config)
+    positioned: list | None = None  # the file's documents with spans, once parsed
 
 
 def as_list(value) -> list:

@@ -6,7 +6,8 @@ import fnmatch
 import os
 import stat
 import sys
-from dataclasses import dataclass
+
+import msgspec
 
 from xfedlint.model.inventory import LoadProblem
 from xfedlint.model.location import Location, Span
@@ -20,8 +21,7 @@ FIRST_CHARACTER = Span.point(1, 1)  # where a problem with the whole file is rep
 STDIN = "-"
 
 
-@dataclass(frozen=True)
-class InputFile:
+class InputFile(msgspec.Struct, frozen=True):
     path: str  # what to open ("-" for standard input)
     display: str  # how reports name it: relative to the working folder, with forward slashes
 

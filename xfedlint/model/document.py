@@ -8,28 +8,28 @@ without findings never pay for them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Callable
+
+import msgspec
 
 from xfedlint.model.location import WHOLE_FILE, Location, Path, Span
 
 
-@dataclass(eq=False)
-class SourceDoc:
+class SourceDoc(msgspec.Struct, eq=False, weakref=True):
     """One YAML/JSON document (or an embedded one, its spans already mapped to the outer file)."""
 
     file: str
     data: Any
-    value_spans: dict = field(default_factory=dict)  # Path -> Span of the value
-    key_spans: dict = field(default_factory=dict)  # Path -> Span of the mapping key holding the value
+    value_spans: dict = msgspec.field(default_factory=dict)  # Path -> Span of the value
+    key_spans: dict = msgspec.field(default_factory=dict)  # Path -> Span of the mapping key holding the value
     index: int = 0  # position of the document in a multi-document stream
-    tags: list = field(default_factory=list)  # (Path, tag, Span) for non-standard YAML tags
-    duplicate_keys: list = field(default_factory=list)  # (Path, Span) of a key repeated in one mapping
+    tags: list = msgspec.field(default_factory=list)  # (Path, tag, Span) for non-standard YAML tags
+    duplicate_keys: list = msgspec.field(default_factory=list)  # (Path, Span) of a key repeated in one mapping
     fallback: Span = WHOLE_FILE  # where anything without a recorded span is placed
     prefix: Path = ()  # for an embedded document: the outer path of the string that held it
     locate: Callable | None = None  # fills value_spans, key_spans and fallback on first use (lazy positions)
-    located_by: Any = field(default=None, repr=False)  # the `locate` that filled them, to release them again
-    finder: Any = field(default=None, repr=False)  # instead of the maps: .find(path, key) and .exact(path)
+    located_by: Any = None  # the `locate` that filled them, to release them again
+    finder: Any = None  # instead of the maps: .find(path, key) and .exact(path)
 
     def span(self, path: Path, key: bool = False) -> Span:
         """The span of the value (or of its key) at `path`, else of the nearest ancestor that has one."""
@@ -80,8 +80,7 @@ class SourceDoc:
         return node
 
 
-@dataclass(frozen=True, slots=True)
-class Src:
+class Src(msgspec.Struct, frozen=True):
     """Where a resource sits: a document and the path of the resource's root inside it."""
 
     doc: SourceDoc

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
 from typing import Callable, Hashable, Iterator, TypeVar
+
+import msgspec
 
 from xfedlint.model.location import Location
 from xfedlint.model.resources import Resource
@@ -12,8 +13,7 @@ from xfedlint.model.resources import Resource
 R = TypeVar("R", bound=Resource)
 
 
-@dataclass(frozen=True)
-class LoadProblem:
+class LoadProblem(msgspec.Struct, frozen=True):
     """An input that could not be read or understood (reported as XF001). Bad input is data."""
 
     location: Location
@@ -21,16 +21,15 @@ class LoadProblem:
     reason: str  # short machine-readable cause: unreadable, not-regular, binary, encoding, too-large, syntax, template, ...
 
 
-@dataclass
-class Inventory:
-    resources: dict = field(default_factory=lambda: defaultdict(list))  # type -> [Resource]
-    problems: list = field(default_factory=list)
-    notes: list = field(default_factory=list)  # LoadProblems reported as notes (a Terraform module not inspected)
+class Inventory(msgspec.Struct):
+    resources: dict = msgspec.field(default_factory=lambda: defaultdict(list))  # type -> [Resource]
+    problems: list = msgspec.field(default_factory=list)
+    notes: list = msgspec.field(default_factory=list)  # LoadProblems reported as notes (a Terraform module not inspected)
     files_seen: int = 0  # files read (or attempted)
     files_relevant: int = 0  # files holding at least one federation resource
-    texts: dict = field(default_factory=dict)  # file -> source text, for source excerpts and suppressions
+    texts: dict = msgspec.field(default_factory=dict)  # file -> source text, for source excerpts and suppressions
 
-    _indexes: dict = field(default_factory=dict, repr=False)  # (kind, key function) -> {key: [resources]}
+    _indexes: dict = msgspec.field(default_factory=dict)  # (kind, key function) -> {key: [resources]}
 
     def add(self, resource: Resource) -> None:
         self.resources[type(resource)].append(resource)

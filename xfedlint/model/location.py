@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
+
+import msgspec
 
 Path = tuple  # a JSON-pointer-like path: keys (str) and list indexes (int)
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
+class Span(msgspec.Struct, frozen=True):
     """A region of a file. Lines and columns are 1-based; the end is exclusive (SARIF's convention)."""
 
     line: int

@@ -1,4 +1,5 @@
-"""One frozen dataclass per kind of federation resource.
+"""One frozen record (`msgspec.Struct`) per kind of federation resource. Equality is identity: two resources
+with the same fields in two files are still two resources (memos and indexes key on them).
 
 Every resource keeps `src` (document + path) so checks can point at the exact key or value they judge.
 Fields hold what the checks read, already normalised across input shapes (CLI output, REST, Terraform...).
@@ -7,14 +8,14 @@ Fields hold what the checks read, already normalised across input shapes (CLI ou
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from xfedlint.model.document import Src
 
 
-@dataclass(frozen=True, eq=False)
-class Resource:
+class Resource(msgspec.Struct, frozen=True, eq=False, weakref=True):
     src: Src
 
     @property
@@ -52,13 +53,12 @@ def holder_object(r) -> tuple | None:
 # --- Kubernetes ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, eq=False)
 class K8sObject(Resource):
     kind: str = ""
     name: str = ""
     namespace: str = "default"
-    annotations: dict = field(default_factory=dict)
-    labels: dict = field(default_factory=dict)
+    annotations: dict = msgspec.field(default_factory=dict)
+    labels: dict = msgspec.field(default_factory=dict)
 
     @property
     def identity(self) -> str:
@@ -69,18 +69,16 @@ class K8sObject(Resource):
         return f"{self.kind.lower()} {self.namespace}/{self.name}"
 
 
-@dataclass(frozen=True, eq=False)
 class ServiceAccount(K8sObject):
     pass
 
 
-@dataclass(frozen=True, eq=False)
 class Workload(K8sObject):
     """Anything with a pod spec: Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob."""
 
     pod_path: tuple = ()  # path of the pod spec relative to `src` (e.g. ("spec", "template", "spec"))
-    template_labels: dict = field(default_factory=dict)
-    template_annotations: dict = field(default_factory=dict)
+    template_labels: dict = msgspec.field(default_factory=dict)
+    template_annotations: dict = msgspec.field(default_factory=dict)
 
     @property
     def pod_spec(self) -> dict:
@@ -94,12 +92,10 @@ class Workload(K8sObject):
         return str(name)
 
 
-@dataclass(frozen=True, eq=False)
 class Secret(K8sObject):
     type: str = "Opaque"
 
 
-@dataclass(frozen=True, eq=False)
 class ConfigMap(K8sObject):
     pass
 
@@ -107,7 +103,6 @@ class ConfigMap(K8sObject):
 # --- AWS ------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, eq=False)
 class AwsPolicyDocument(Resource):
     """An IAM policy document (trust or permissions). `src` points at the document object itself."""
 
@@ -116,7 +111,6 @@ class AwsPolicyDocument(Resource):
         return f"policy:{self.src.file}#{self.src.doc.index}"
 
 
-@dataclass(frozen=True, eq=False)
 class AwsRole(Resource):
     """A role with its trust policy. A bare trust-policy file is a role whose name and ARN are unknown."""
 
@@ -141,7 +135,6 @@ class AwsRole(Resource):
         return None
 
 
-@dataclass(frozen=True, eq=False)
 class AwsOidcProvider(Resource):
     url: str = ""
     client_ids: tuple = ()
@@ -162,7 +155,6 @@ class AwsOidcProvider(Resource):
 # --- Azure ----------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, eq=False)
 class AzureFederatedCredential(Resource):
     name: str | None = None
     issuer: Any = None
@@ -185,7 +177,6 @@ class AzureFederatedCredential(Resource):
         return self.src.loc(*self.rel, *field_path, key=key)
 
 
-@dataclass(frozen=True, eq=False)
 class AzureRoleAssignment(Resource):
     principal_id: str | None = None
     principal_type: str | None = None
@@ -209,7 +200,6 @@ class AzureRoleAssignment(Resource):
         return self.src.loc(*self.rel, *field_path, key=key)
 
 
-@dataclass(frozen=True, eq=False)
 class AzureManagedIdentity(Resource):
     resource_id: str | None = None
     name: str | None = None
@@ -224,7 +214,6 @@ class AzureManagedIdentity(Resource):
 # --- GCP ------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, eq=False)
 class GcpProvider(Resource):
     """A workload identity pool provider. `name` is the full resource name when the input has it."""
 
@@ -260,15 +249,13 @@ class GcpProvider(Resource):
         return f"provider {self.name.rsplit('/', 1)[-1]}" if self.name else "this provider"
 
 
-@dataclass(frozen=True, eq=False)
-class GcpBinding:
+class GcpBinding(msgspec.Struct, frozen=True, eq=False):
     role: str
     members: tuple  # (member, index) pairs keep each member's position
     condition: Any
     index: int  # position in the policy's bindings list
 
 
-@dataclass(frozen=True, eq=False)
 class GcpIamPolicy(Resource):
     """An IAM policy. `level` is organization, folder, project, service-account or bucket."""
 
@@ -290,7 +277,6 @@ class GcpIamPolicy(Resource):
         return self.src.loc(*self.rel, *field_path, key=key)
 
 
-@dataclass(frozen=True, eq=False)
 class GcpServiceAccountKey(Resource):
     """A downloaded service-account key (`"type": "service_account"` with a `private_key`). Its values are
     secrets: checks locate it, they never print it."""
@@ -303,7 +289,6 @@ class GcpServiceAccountKey(Resource):
         return f"sa-key:{self.client_email or ''}:{self.holder or self.src.file}"
 
 
-@dataclass(frozen=True, eq=False)
 class GcpExternalAccount(Resource):
     """An `external_account` credential configuration (a file, or a ConfigMap/Secret entry)."""
 

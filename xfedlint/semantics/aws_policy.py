@@ -26,9 +26,10 @@ from __future__ import annotations
 import re
 import string
 import weakref
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Mapping
+
+import msgspec
 
 from xfedlint.model.document import Src
 from xfedlint.model.resources import AwsPolicyDocument
@@ -58,8 +59,7 @@ GITHUB = "token.actions.githubusercontent.com"
 MULTI_VALUED_CLAIMS = frozenset({"amr"})
 
 
-@dataclass(frozen=True)
-class Operator:
+class Operator(msgspec.Struct, frozen=True):
     raw: str
     base: str  # StringLike, StringEquals, ...
     set_op: str | None  # ForAnyValue, ForAllValues or None
@@ -125,14 +125,12 @@ class Operator:
         return self.base in STRING_MATCHERS and not self.true_when_missing
 
 
-@dataclass(frozen=True)
-class Value:
+class Value(msgspec.Struct, frozen=True):
     text: str
     loc_path: tuple  # path of this value relative to the statement's Src
 
 
-@dataclass(frozen=True)
-class Constraint:
+class Constraint(msgspec.Struct, frozen=True):
     """One operator applied to one condition key, with its values (ORed)."""
 
     operator: Operator
@@ -295,8 +293,7 @@ def claim_may_be_absent(host: str, claim: str) -> bool:
     return True
 
 
-@dataclass(frozen=True)
-class FederatedPrincipal:
+class FederatedPrincipal(msgspec.Struct, frozen=True):
     arn: str
     account: str | None
     host: str  # what condition keys are prefixed with: the provider's host and path, exactly
@@ -304,8 +301,7 @@ class FederatedPrincipal:
     inferred: bool = False  # the principal is a template placeholder: `host` was read from the condition keys
 
 
-@dataclass(frozen=True)
-class Statement:
+class Statement(msgspec.Struct, frozen=True):
     src: Src  # the statement object
     effect: str
     federated: tuple  # FederatedPrincipal (OIDC providers only)

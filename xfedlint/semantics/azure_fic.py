@@ -11,8 +11,9 @@ that language with character offsets, evaluates it, and judges what a pattern ad
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+import msgspec
 
 from xfedlint.semantics.issuers import K8S_SUBJECT
 
@@ -29,8 +30,7 @@ PLATFORM_NAMES = {"github": "GitHub Actions", "gitlab": "GitLab", "terraform": "
                   "aks": "AKS", "eks": "EKS", "gke": "GKE"}
 
 
-@dataclass(frozen=True)
-class Issuer:
+class Issuer(msgspec.Struct, frozen=True):
     """An issuer URL taken apart. `text` is the value with surrounding whitespace removed."""
 
     text: str
@@ -205,8 +205,7 @@ class FflSyntaxError(ValueError):
         self.end = end
 
 
-@dataclass(frozen=True)
-class Comparison:
+class Comparison(msgspec.Struct, frozen=True):
     claim: str
     op: str  # matches | eq
     value: str  # the comparand, unquoted
@@ -218,14 +217,12 @@ class Comparison:
     value_end: int
 
 
-@dataclass(frozen=True)
-class Expression:
+class Expression(msgspec.Struct, frozen=True):
     text: str
     comparisons: tuple  # of Comparison, all joined by `and`
 
 
-@dataclass(frozen=True)
-class _Tok:
+class _Tok(msgspec.Struct, frozen=True):
     kind: str  # word, string, lbrack, rbrack, eof
     value: str
     start: int
@@ -349,8 +346,7 @@ def evaluate(expr: Expression, claims: dict) -> bool:
 # --- what an expression admits ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Issue:
+class Issue(msgspec.Struct, frozen=True):
     severity: str
     start: int  # offsets into the expression text
     end: int

@@ -16,7 +16,8 @@ import base64
 import binascii
 import posixpath
 import re
-from dataclasses import dataclass
+
+import msgspec
 
 from xfedlint.model.inventory import Inventory
 from xfedlint.model.location import Location
@@ -38,8 +39,7 @@ LEGACY_TOKEN_TYPE = "kubernetes.io/service-account-token"
 CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
 
 
-@dataclass(frozen=True, slots=True)
-class ProjectedToken:
+class ProjectedToken(msgspec.Struct, frozen=True):
     """A `serviceAccountToken` source of a projected volume."""
 
     volume: str
@@ -51,8 +51,7 @@ class ProjectedToken:
     where: Location | None = None  # for an injected token: the annotation or label that causes it
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
+class Target(msgspec.Struct, frozen=True):
     """What a path inside a container resolves to."""
 
     kind: str  # projected-token, secret, configmap, default-token, other-volume, unmounted, no-such-file
@@ -62,8 +61,7 @@ class Target:
     volume: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class TokenUse:
+class TokenUse(msgspec.Struct, frozen=True):
     """A container's cloud SDK reading a token file."""
 
     cloud: str  # aws, azure, gcp
@@ -411,8 +409,7 @@ def azwi_injected(w: Workload, crel: tuple, container: dict) -> bool:
 _DEPENDENT_VAR = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)\Z")
 
 
-@dataclass(frozen=True, slots=True)
-class EnvBinding:
+class EnvBinding(msgspec.Struct, frozen=True):
     """One environment variable of a container and where its value comes from."""
 
     name: str
