@@ -113,9 +113,7 @@ def test_exit_70_on_internal_error(monkeypatch, capsys):
 
     monkeypatch.setattr(api, "scan", broken)
     monkeypatch.setattr(_sys, "argv", ["xfedlint", "scan", "."])
-    with pytest.raises(SystemExit) as exc:
-        cli.main()
-    assert exc.value.code == 70
+    assert cli.run() == 70
     assert "internal error (a bug)" in capsys.readouterr().err
 
 

@@ -7,6 +7,7 @@ error | 3 | no auditable input, or an unparseable input under --strict | 4 | liv
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -146,9 +147,7 @@ def test_70_on_an_internal_error(monkeypatch, capsys, repo):
     monkeypatch.chdir(repo)
     monkeypatch.setattr(api, "scan", broken)
     monkeypatch.setattr(sys, "argv", ["xfedlint", "scan", "good.json"])
-    with pytest.raises(SystemExit) as exc:
-        cli.main()
-    assert exc.value.code == 70
+    assert cli.run() == 70
     err = capsys.readouterr().err
     assert "RuntimeError: a bug" in err and "internal error (a bug). Please report it" in err
 
@@ -160,9 +159,7 @@ def test_70_when_a_reporter_crashes(monkeypatch, capsys, repo):
     monkeypatch.chdir(repo)
     monkeypatch.setattr(sarif, "render", lambda *a, **k: 1 / 0)
     monkeypatch.setattr(sys, "argv", ["xfedlint", "scan", "good.json", "--format", "sarif"])
-    with pytest.raises(SystemExit) as exc:
-        cli.main()
-    assert exc.value.code == 70 and "ZeroDivisionError" in capsys.readouterr().err
+    assert cli.run() == 70 and "ZeroDivisionError" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("args, expected", [
@@ -173,3 +170,17 @@ def test_real_process_exit_codes(repo, args, expected):
                           cwd=repo, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode == expected, proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_a_real_process_writes_its_whole_report_before_ending(repo, tmp_path):
+    """The console script ends with os._exit (no heap teardown): the report must still be complete, on a
+    pipe as in a file (block-buffered: PYTHONUNBUFFERED removed)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"} | {"PYTHONPATH": str(ROOT)}
+    piped = subprocess.run([sys.executable, "-m", "xfedlint", "scan", "bad.json", "--format", "sarif"],
+                           capture_output=True, text=True, cwd=repo, env=env)
+    out = tmp_path / "report.json"
+    written = subprocess.run([sys.executable, "-m", "xfedlint", "scan", "bad.json", "--format", "json", "-o",
+                              str(out)], capture_output=True, text=True, cwd=repo, env=env)
+    assert piped.returncode == written.returncode == 1
+    assert json.loads(piped.stdout)["runs"][0]["results"]
+    assert json.loads(out.read_text())["findings"] and written.stdout == ""

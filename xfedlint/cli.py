@@ -325,14 +325,37 @@ def graph_cmd(paths, fmt, output, exclude, config_file) -> None:
         click.echo(text, nl=False, color=styled or None)
 
 
-def main() -> None:
+def main() -> NoReturn:
+    """The console script: the command line, then the process ends at once (see `_exit`)."""
+    _exit(run())
+
+
+def run(args: list[str] | None = None) -> int:
+    """The command line as a function (`args`: default sys.argv[1:]); its exit code. An internal error is
+    70, with its traceback and what to report."""
     try:
-        cli(prog_name="xfedlint")
-    except SystemExit:
-        raise
+        cli(args=args, prog_name="xfedlint")
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            return exc.code or 0
+        click.echo(exc.code, err=True)  # sys.exit("message"), printed as Python would
+        return 1
     except Exception:  # a bug: say so plainly, with what to report
         import traceback
 
         traceback.print_exc()
         click.echo("xfedlint: internal error (a bug). Please report it with the output above.", err=True)
-        sys.exit(exit_policy.INTERNAL)
+        return exit_policy.INTERNAL
+    return 0
+
+
+def _exit(code: int) -> NoReturn:
+    """End the process without tearing the heap down object by object (as mypy does): a large scan leaves
+    millions of objects, whose deallocation alone took 0.2 s after a 10,000-file report was written. Every
+    file a command writes is closed by then; the standard streams are flushed here."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError):  # the reader went away (`| head`), or the stream is closed
+            pass
+    os._exit(code)
