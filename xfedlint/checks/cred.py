@@ -70,34 +70,47 @@ def key_material(name: str, text: str) -> tuple[Material, ...]:
     the same environment entries across workloads, and several checks ask about each."""
     found: list[Material] = []
     stripped = text.strip()
-    for m in _AWS_KEY_ID.finditer(text):
-        found.append(Material("aws", _aws_key_id_kind(m.group(0)), m.start(), m.end()))
+    low = text.lower() if text.isascii() else None
+    if _may_match("AKIA", text, low) or _may_match("ASIA", text, low):
+        for m in _AWS_KEY_ID.finditer(text):
+            found.append(Material("aws", _aws_key_id_kind(m.group(0)), m.start(), m.end()))
     if _AWS_SECRET_NAME.fullmatch(name) and _AWS_SECRET_VALUE.match(stripped):
         start = text.index(stripped)
         found.append(Material("aws", "an AWS secret access key", start, start + len(stripped)))
-    else:
+    elif _may_match("secret", text, low, ignore_case=True):
         for m in _AWS_SECRET_ASSIGNED.finditer(text):
             found.append(Material("aws", f"an AWS secret access key (`{m['name']}`)", m.start("value"), m.end("value")))
     if _AZURE_SECRET_NAME.fullmatch(name) and len(stripped) >= 8 and not k8s_tokens.placeholder(stripped):
         start = text.index(stripped)
         found.append(Material("azure", "an Azure client secret", start, start + len(stripped)))
-    else:
+    elif _may_match("client_secret", text, low, ignore_case=True):
         for m in _AZURE_SECRET_ASSIGNED.finditer(text):
             if not k8s_tokens.placeholder(m["value"]):
                 found.append(Material("azure", f"an Azure client secret (`{m['name']}`)", m.start("value"),
                                       m.end("value")))
-    for m in _ENTRA_SECRET.finditer(text):
-        if not any(f.kind == "azure" and f.start <= m.start() < f.end for f in found):
-            found.append(Material("azure", "an Azure client secret (an Entra ID `…Q~…` secret value)",
-                                  m.start(), m.end()))
-    sa_key = _SA_KEY_TYPE.search(text) and _SA_PRIVATE_KEY.search(text)
+    if _may_match("Q~", text, low):
+        for m in _ENTRA_SECRET.finditer(text):
+            if not any(f.kind == "azure" and f.start <= m.start() < f.end for f in found):
+                found.append(Material("azure", "an Azure client secret (an Entra ID `…Q~…` secret value)",
+                                      m.start(), m.end()))
+    sa_key = _may_match("service_account", text, low) and _SA_KEY_TYPE.search(text) and _SA_PRIVATE_KEY.search(text)
     if sa_key:
         found.append(Material("gcp-sa-key", "a GCP service-account key (`\"type\": \"service_account\"` with a "
                                             "`private_key`)", sa_key.start(1), sa_key.end(1)))
-    else:
+    elif _may_match("-----BEGIN ", text, low):
         for start, end, label in _pem_keys(text):
             found.append(Material("pem", f"a PEM private key (`-----BEGIN {label}-----`)", start, end))
     return tuple(sorted(found, key=lambda f: (f.start, f.kind)))
+
+
+def _may_match(word: str, text: str, low: str | None, ignore_case: bool = False) -> bool:
+    """Can a pattern that cannot match without `word` match `text`? A plain `in` before each pattern: most
+    values are short settings that hold no key material, and a large scan asks about tens of thousands.
+    `low` is the lowered text when it is ASCII, else None: under re.I a non-ASCII `ſ` matches `s`, so a
+    case-insensitive pattern is then always tried."""
+    if ignore_case:
+        return low is None or word in low
+    return word in text
 
 
 def _pem_keys(text: str) -> Iterator[tuple[int, int, str]]:

@@ -146,9 +146,12 @@ def sa_policies(ctx: CheckContext, gsa: str) -> list:
     """(policy, how matched) of the scanned IAM policies of service account `gsa`. A policy matched by its
     file name counts only when the account's local part stands there as a whole word (`app-sa-iam-policy.json`
     for `app-sa@...`, not `myapp-sa-iam-policy.json`)."""
+    found = ctx.federation.sa_policies.get(gsa.lower(), ())
+    if all(how != "filename" for _pol, how in found):
+        return list(found)  # no pattern to compile (once per account, thousands in a large scan)
     local = gsa.split("@", 1)[0].lower()
     word = re.compile(rf"(?:^|[^a-z0-9]){re.escape(local)}(?:[^a-z0-9]|$)")
-    return [(pol, how) for pol, how in ctx.federation.sa_policies.get(gsa.lower(), ())
+    return [(pol, how) for pol, how in found
             if how != "filename" or word.search(pol.src.file.rsplit("/", 1)[-1].lower())]
 
 

@@ -265,17 +265,18 @@ def literal_prefix(text: str) -> str:
 _CLAIM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 
 
+@lru_cache(maxsize=4096)
 def split_claim_key(key: str) -> tuple[str, str] | None:
     """`<host/path>:<claim>` -> (prefix, claim) for an OIDC provider's claim key; None for global keys such as
     `aws:SourceAccount`, `sts:RoleSessionName` or `saml:sub`. The prefix is kept exactly as written, so a
-    scheme (`https://...:sub`) or a trailing slash stays visible."""
+    scheme (`https://...:sub`) or a trailing slash stays visible. Cached: every check asks of every key."""
     prefix, sep, claim = key.rpartition(":")
     if not sep or not prefix or not _CLAIM_NAME.match(claim):
         return None
     if is_placeholder(prefix):
         return prefix, claim
     bare = prefix.split("://", 1)[1] if "://" in prefix else prefix
-    if not bare or ":" in bare or any(ch.isspace() for ch in bare):
+    if not bare or ":" in bare or bare.split() != [bare]:  # whitespace anywhere
         return None
     if "." not in bare.split("/", 1)[0]:
         return None
@@ -506,12 +507,13 @@ def _literal_tokens(value: str, placeholders_as_star: bool) -> list:
     return out
 
 
+@lru_cache(maxsize=4096)
 def k8s_pattern_can_match(value: str, glob: bool, ignore_case: bool = False,
                           placeholders_as_star: bool = False) -> bool:
     """Can `value` (an IAM pattern when `glob`) match any well-formed Kubernetes subject?
 
     Exact: the pattern's language is intersected with the subject grammar, so `*` may stand for `:` or `/`
-    and a pattern is accepted whenever one valid subject matches it."""
+    and a pattern is accepted whenever one valid subject matches it. Cached: several rules ask of each."""
     tokens = _glob_tokens(value, placeholders_as_star) if glob else _literal_tokens(value, placeholders_as_star)
     if ignore_case:
         tokens = [t.lower() if isinstance(t, str) else t for t in tokens]
