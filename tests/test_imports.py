@@ -68,6 +68,17 @@ def test_a_trust_policy_loads_only_the_aws_checks():
     assert "multiprocessing" not in names and "xfedlint.parallel" not in names
 
 
+def test_a_lone_manifest_loads_no_cloud_correlation_module():
+    """A manifest with no cloud resource beside it (the pre-commit case) pays for the Kubernetes checks and
+    the federation graph its token checks judge against, not for the AWS, Azure or GCP correlation checks
+    (they need a scanned role, identity, provider or policy) nor the CEL parser."""
+    manifest = ROOT / "examples" / "seed-guide" / "1-eks" / "scenario1-1-eks-to-aws.yaml"
+    names = _imported_modules("scan", str(manifest))
+    assert {"xfedlint.checks.k8s", "xfedlint.checks.xfed_k8s"} <= names
+    assert not names & {"xfedlint.checks.xfed_aws", "xfedlint.checks.xfed_azure", "xfedlint.checks.xfed_gcp",
+                        "xfedlint.semantics.cel", "xfedlint.semantics.cel_eval"}, names
+
+
 def test_a_clean_json_file_does_not_load_pyyaml(tmp_path):
     """JSON is read with `json`; libyaml is needed only to place a finding (or to read YAML)."""
     clean = tmp_path / "role.json"

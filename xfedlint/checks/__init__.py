@@ -122,8 +122,10 @@ CHECKS: dict[str, Check] = {
     "xfed.gcp_chain_broken": Check("xfedlint.checks.xfed_gcp:gcp_chain_broken", Workload,
                                    needs=(GcpExternalAccount,)),  # a chain starts at a credential configuration
     "xfed.gcp_issuer_mismatch": Check("xfedlint.checks.xfed_gcp:gcp_issuer_mismatch", GcpProvider),
+    # Overlapping subject spaces of providers, or subjects over 127 bytes in bindings or in what a scanned
+    # provider maps for a workload: nothing to find without a provider or a policy.
     "xfed.gcp_subject_collision": Check("xfedlint.checks.xfed_gcp:gcp_subject_collision",
-                                        needs=((GcpProvider, GcpIamPolicy, Workload),)),
+                                        needs=((GcpProvider, GcpIamPolicy),)),
     "xfed.gke_wi_binding_missing": Check("xfedlint.checks.xfed_gcp:gke_wi_binding_missing", ServiceAccount,
                                          needs=(GcpIamPolicy,)),
     "xfed.provider_disabled_or_deleted": Check("xfedlint.checks.xfed_gcp:provider_disabled_or_deleted", GcpProvider),
