@@ -81,9 +81,8 @@ def check_targets(inventory: Inventory, rule: RuleSpec, params: dict, config, xf
     ctx = CheckContext(inventory, rule_params(rule, params), config)
     fn = CHECKS[rule.check].fn
     out: list[tuple[int, list]] = []
-    for i, resource in enumerate(todo):
-        if i % n != k:
-            continue
+    for i in range(k, len(todo), n):
+        resource = todo[i]
         try:
             hits = list(fn(resource, ctx) if resource is not None else fn(ctx))
         except Exception as exc:  # a crashing check must never end the run

@@ -1,14 +1,13 @@
-"""Several worker processes for one scan: files are loaded in parallel, then the checks share the targets.
+"""Several worker processes for one scan: files are loaded in parallel, then the checks share the work.
 
 Results are exactly those of one process. Loading: each file is loaded on its own (`loaders.load_one`) and
-the parent absorbs the results in scan order. Checking: workers are forked after loading, so they inherit
-the inventory without copying it; each (the parent being one) runs every rule on its share of the targets (a
-whole-inventory check runs whole in one of them) and sends back its findings, positions resolved; the parent
-puts them back in the order one process would have produced, then supersession, escalators and sorting run
-as usual.
+the parent absorbs the results in scan order. Checking: what every process would compute again (the
+federation graph) is built first; workers are then forked, so they inherit the inventory and the graph
+without copying them; each process (the parent being one) takes units of work from a shared counter and
+sends back its findings, positions resolved; the parent puts them back in the order one process would have
+produced, then supersession, escalators and sorting run as usual.
 
-Forking is required (Linux, macOS); where it is unavailable the scan runs in one process.
-"""
+Forking is required (Linux, macOS); where it is unavailable the scan runs in one process."""
 
 from __future__ import annotations
 
@@ -16,6 +15,7 @@ import multiprocessing
 import os
 
 from xfedlint.checks import CHECKS
+from xfedlint.checks.base import CheckContext
 from xfedlint.loaders import FileLoad, load_one
 from xfedlint.loaders.files import STDIN, InputFile
 
@@ -76,41 +76,71 @@ def can_load(files: list[InputFile]) -> bool:
 # --- checking ----------------------------------------------------------------------------------------------
 
 _check_state: tuple = ()
+CHUNKS_PER_JOB = 8  # the targets go in jobs * 8 chunks, taken by whichever process is free
 
 
 def check(inventory, rules: list, params: dict, config, xf002, jobs: int) -> list[list]:
-    """Per rule (in `rules` order), the finding/anchor pairs one process would have produced, in its order."""
+    """Per rule (in `rules` order), the finding/anchor pairs one process would have produced, in its order.
+
+    What every process would otherwise compute again is computed once, before the workers are forked: the
+    federation graph, with every workload's token resolution (a third of all the checking), when a
+    correlation rule runs. The workers inherit it. Then each process, the parent included, takes units
+    from a shared counter until none is left: a whole-inventory rule, or a chunk of the targets of every
+    other rule (targets i, i + m, i + 2m, ...: a workload's memos stay in one process)."""
     global _check_state
-    _check_state = (inventory, rules, params, config, xf002)
-    # The parent takes share 0 itself: it would wait idle otherwise, and what its share computes once per
-    # run (the federation graph, indexes) is what the escalators that follow in the parent need again.
-    with _pool(jobs - 1) as pool:
-        others = pool.map_async(_check_share, [(k, jobs) for k in range(1, jobs)])
-        shares = [_check_share((0, jobs))] + others.get()
-    _check_state = ()
+    if any(CHECKS[rule.check].correlates for rule in rules):
+        CheckContext(inventory, {}, config).federation  # noqa: B018 - built here to be shared
+    whole = [r for r, rule in enumerate(rules) if CHECKS[rule.check].kind is None]
+    m = jobs * CHUNKS_PER_JOB
+    units = [("whole", r) for r in whole] + [("chunk", c) for c in range(m)]
+    counter = multiprocessing.get_context("fork").Value("i", 0)
+    _check_state = (inventory, rules, params, config, xf002, units, m, counter)
+    try:
+        with _pool(jobs - 1) as pool:
+            others = pool.map_async(_take_units, range(jobs - 1))
+            done = [_take_units(None)]
+            done.extend(others.get())
+    finally:
+        _check_state = ()
     merged = []
     for r, _rule in enumerate(rules):
-        entries = [entry for share in shares for entry in share[r]]
+        entries = [entry for part in done for entry in part.get(r, ())]
         entries.sort(key=lambda e: e[0])
         merged.append([pair for _i, pairs in entries for pair in pairs])
     return merged
 
 
-def _check_share(task: tuple[int, int]) -> list[list]:
-    """One worker's share: every per-resource rule on targets k, k+n, ...; whole-inventory rules r with
-    r modulo n == k (they cannot be split)."""
+def _take_units(_worker) -> dict:
+    """Take units from the shared counter until none is left; their findings by rule position, placed."""
+    _inventory, rules, _params, _config, _xf002, units, m, counter = _check_state
+    chunked = [r for r, rule in enumerate(rules) if CHECKS[rule.check].kind is not None]
+    out: dict[int, list] = {}
+    while True:
+        with counter.get_lock():
+            u = counter.value
+            counter.value += 1
+        if u >= len(units):
+            return _placed(out)
+        what, x = units[u]
+        _run_rules([(x, (0, 1))] if what == "whole" else [(r, (x, m)) for r in chunked], out)
+
+
+def _run_rules(todo: list, out: dict) -> dict:
+    """Adds to `out` {rule position: [(target position, finding/anchor pairs)]} for (rule position, shard)s."""
     from xfedlint import engine
 
-    k, n = task
-    inventory, rules, params, config, xf002 = _check_state
-    out = []
-    for r, rule in enumerate(rules):
-        if CHECKS[rule.check].kind is None:
-            share = engine.check_targets(inventory, rule, params, config, xf002) if r % n == k else []
-        else:
-            share = engine.check_targets(inventory, rule, params, config, xf002, shard=(k, n))
-        out.append(share)
-    # Place this share's findings here, in parallel: locations resolved, fingerprints computed.
-    findings = [f for share in out for _i, pairs in share for f, _anchor in pairs]
-    placed = iter(engine.place(findings, inventory.texts))
-    return [[(i, [(next(placed), anchor) for _f, anchor in pairs]) for i, pairs in share] for share in out]
+    inventory, rules, params, config, xf002, *_ = _check_state
+    for r, shard in todo:
+        out.setdefault(r, []).extend(engine.check_targets(inventory, rules[r], params, config, xf002, shard=shard))
+    return out
+
+
+def _placed(out: dict) -> dict:
+    """`out` with its findings placed, here, in parallel: locations resolved, fingerprints computed (each
+    file's positions parsed once for all the findings this process made in it)."""
+    from xfedlint import engine
+
+    findings = [f for share in out.values() for _i, pairs in share for f, _anchor in pairs]
+    placed = iter(engine.place(findings, _check_state[0].texts))
+    return {r: [(i, [(next(placed), anchor) for _f, anchor in pairs]) for i, pairs in share]
+            for r, share in out.items()}

@@ -50,6 +50,13 @@ class Check:
         return all(inventory.of(group) for group in self.needs)
 
     @property
+    def correlates(self) -> bool:
+        """A correlation check (an `xfed_*` module): it reads the federation graph (`ctx.federation`), which
+        the parallel scheduler builds in one process only."""
+        name = self._fn if isinstance(self._fn, str) else getattr(self._fn, "__module__", "")
+        return name.startswith("xfedlint.checks.xfed_")
+
+    @property
     def fn(self) -> Callable[..., Iterable[Hit]]:
         if isinstance(self._fn, str):
             import importlib
