@@ -71,17 +71,16 @@ def check_rule(inventory: Inventory, rule: RuleSpec, params: dict, config,
 
 
 def check_targets(inventory: Inventory, rule: RuleSpec, params: dict, config, xf002: RuleSpec | None,
-                  shard: tuple[int, int] = (0, 1)) -> list[tuple[int, list]]:
-    """(target position, its finding/anchor pairs) for the rule's targets whose position modulo n is k,
-    `shard` being (k, n): a worker's share, which the parent merges back by position."""
-    k, n = shard
+                  only: list[int] | None = None) -> list[tuple[int, list]]:
+    """(target position, its finding/anchor pairs) for the rule's targets, or for those at the positions
+    `only` lists (a worker's share, which the parent merges back by position)."""
     todo = targets(inventory, rule)
-    if not todo:
+    if not todo or only == []:
         return []  # and the check's module is never imported
     ctx = CheckContext(inventory, rule_params(rule, params), config)
     fn = CHECKS[rule.check].fn
     out: list[tuple[int, list]] = []
-    for i in range(k, len(todo), n):
+    for i in range(len(todo)) if only is None else only:
         resource = todo[i]
         try:
             hits = list(fn(resource, ctx) if resource is not None else fn(ctx))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 
+from xfedlint import engine
 from xfedlint.checks import CHECKS
 from xfedlint.checks.base import CheckContext
 from xfedlint.loaders import FileLoad, load_one
@@ -76,7 +77,7 @@ def can_load(files: list[InputFile]) -> bool:
 # --- checking ----------------------------------------------------------------------------------------------
 
 _check_state: tuple = ()
-CHUNKS_PER_JOB = 8  # the targets go in jobs * 8 chunks, taken by whichever process is free
+CHUNKS_PER_JOB = 8  # the files go in jobs * 8 chunks, taken by whichever process is free
 
 
 def check(inventory, rules: list, params: dict, config, xf002, jobs: int) -> list[list]:
@@ -85,16 +86,28 @@ def check(inventory, rules: list, params: dict, config, xf002, jobs: int) -> lis
     What every process would otherwise compute again is computed once, before the workers are forked: the
     federation graph, with every workload's token resolution (a third of all the checking), when a
     correlation rule runs. The workers inherit it. Then each process, the parent included, takes units
-    from a shared counter until none is left: a whole-inventory rule, or a chunk of the targets of every
-    other rule (targets i, i + m, i + 2m, ...: a workload's memos stay in one process)."""
+    from a shared counter until none is left: a whole-inventory rule, or a chunk of the files (every m-th
+    file in scan order), with every rule's targets in them. A file's resources stay together in one process:
+    its positions are parsed once to place its findings, and its workloads' memos are computed once."""
     global _check_state
     if any(CHECKS[rule.check].correlates for rule in rules):
         CheckContext(inventory, {}, config).federation  # noqa: B018 - built here to be shared
-    whole = [r for r, rule in enumerate(rules) if CHECKS[rule.check].kind is None]
     m = jobs * CHUNKS_PER_JOB
-    units = [("whole", r) for r in whole] + [("chunk", c) for c in range(m)]
+    chunk_of = {file: i % m for i, file in enumerate(inventory.texts)}
+    plan: list[list] = [[] for _ in range(m)]  # chunk -> [(rule position, target positions)]
+    units: list[list] = []
+    for r, rule in enumerate(rules):
+        if CHECKS[rule.check].kind is None:
+            units.append([(r, None)])
+            continue
+        by_chunk: dict[int, list] = {}
+        for i, resource in enumerate(engine.targets(inventory, rule)):
+            by_chunk.setdefault(chunk_of.get(resource.src.file, 0), []).append(i)
+        for c, positions in by_chunk.items():
+            plan[c].append((r, positions))
+    units.extend(p for p in plan if p)
     counter = multiprocessing.get_context("fork").Value("i", 0)
-    _check_state = (inventory, rules, params, config, xf002, units, m, counter)
+    _check_state = (inventory, rules, params, config, xf002, units, counter)
     try:
         with _pool(jobs - 1) as pool:
             others = pool.map_async(_take_units, range(jobs - 1))
@@ -112,8 +125,7 @@ def check(inventory, rules: list, params: dict, config, xf002, jobs: int) -> lis
 
 def _take_units(_worker) -> dict:
     """Take units from the shared counter until none is left; their findings by rule position, placed."""
-    _inventory, rules, _params, _config, _xf002, units, m, counter = _check_state
-    chunked = [r for r, rule in enumerate(rules) if CHECKS[rule.check].kind is not None]
+    inventory, rules, params, config, xf002, units, counter = _check_state
     out: dict[int, list] = {}
     while True:
         with counter.get_lock():
@@ -121,25 +133,14 @@ def _take_units(_worker) -> dict:
             counter.value += 1
         if u >= len(units):
             return _placed(out)
-        what, x = units[u]
-        _run_rules([(x, (0, 1))] if what == "whole" else [(r, (x, m)) for r in chunked], out)
-
-
-def _run_rules(todo: list, out: dict) -> dict:
-    """Adds to `out` {rule position: [(target position, finding/anchor pairs)]} for (rule position, shard)s."""
-    from xfedlint import engine
-
-    inventory, rules, params, config, xf002, *_ = _check_state
-    for r, shard in todo:
-        out.setdefault(r, []).extend(engine.check_targets(inventory, rules[r], params, config, xf002, shard=shard))
-    return out
+        for r, positions in units[u]:
+            out.setdefault(r, []).extend(engine.check_targets(inventory, rules[r], params, config, xf002,
+                                                              only=positions))
 
 
 def _placed(out: dict) -> dict:
     """`out` with its findings placed, here, in parallel: locations resolved, fingerprints computed (each
     file's positions parsed once for all the findings this process made in it)."""
-    from xfedlint import engine
-
     findings = [f for share in out.values() for _i, pairs in share for f, _anchor in pairs]
     placed = iter(engine.place(findings, _check_state[0].texts))
     return {r: [(i, [(next(placed), anchor) for _f, anchor in pairs]) for i, pairs in share]
