@@ -62,3 +62,20 @@ def test_standard_input_is_read_by_the_parent(run_cli, monkeypatch, estate):
     """A worker must not read the parent's standard input: with `-` among the inputs, loading stays here."""
     files, _ = discover(("-", estate))
     assert not parallel.can_load(files)
+
+
+def test_a_graph_that_cannot_be_built_fails_its_rules_alone_as_with_one_process(monkeypatch, estate):
+    """The graph is built before the workers fork; if building it crashes (a bug), the correlation rules each
+    report XF002 and every other rule still runs, exactly as in one process."""
+    from xfedlint.graph import build as graph_build
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("graph bug")
+
+    monkeypatch.setattr(graph_build, "build", broken)
+    one, two = (api.scan(_inputs(estate), jobs=jobs) for jobs in (1, 2))
+    crashed = [f for f in one.findings if f.rule == "XF002"]
+    assert crashed and all("graph bug" in f.message for f in crashed)
+    assert any(f.rule == "AWS019" for f in one.findings)
+    assert [(f.rule, f.location, f.message, f.fingerprint) for f in two.findings] == \
+           [(f.rule, f.location, f.message, f.fingerprint) for f in one.findings]
