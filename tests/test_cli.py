@@ -121,3 +121,29 @@ def test_unknown_rule_in_select_is_a_usage_error(run_cli, tmp_path):
     (tmp_path / "trust.json").write_text(BAD_TRUST)
     code, _, err = run_cli("scan", str(tmp_path), "--select", "NOPE9")
     assert code == 2 and "unknown rule ID or prefix: NOPE9" in err
+
+
+@pytest.mark.parametrize("command", ["scan", "graph"])
+def test_an_output_file_in_a_missing_folder_is_a_usage_error_before_any_scan(run_cli, tmp_path, monkeypatch, command):
+    from xfedlint import api
+
+    def never(*args, **kwargs):
+        raise AssertionError("scanned before the command line was checked")
+
+    monkeypatch.setattr(api, "scan", never)
+    monkeypatch.setattr(api, "discover_inputs", never)
+    (tmp_path / "trust.json").write_text(BAD_TRUST)
+    code, out, err = run_cli(command, str(tmp_path), "-o", str(tmp_path / "missing" / "report.json"))
+    assert code == 2 and "its folder does not exist" in err and "Traceback" not in err
+
+
+def test_an_output_file_that_cannot_be_opened_is_one_line_and_exit_2(tmp_path, capsys):
+    """The folder checked when the command line was read can still fail at write time (here: the path has
+    become a folder)."""
+    from xfedlint import cli
+
+    (tmp_path / "report.json").mkdir()
+    with pytest.raises(SystemExit) as exc:
+        cli._open_output(str(tmp_path / "report.json"))
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and err.startswith("xfedlint: cannot write ") and err.count("\n") == 1

@@ -10,9 +10,26 @@ from typing import NoReturn
 import click
 
 from xfedlint import __version__, api, exit_policy, registry
-from xfedlint.errors import XfedlintError
+from xfedlint.errors import UsageError, XfedlintError
 
 FORMATS = ("text", "json", "sarif", "github")
+
+
+class OutputFile(click.Path):
+    """A file to write the report to: its folder must exist and be writable, checked when the command line is
+    read (a usage error, exit 2), not after a long scan."""
+
+    def __init__(self) -> None:
+        super().__init__(dir_okay=False, writable=True)
+
+    def convert(self, value, param, ctx):
+        path = super().convert(value, param, ctx)
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            self.fail(f"{click.format_filename(path)!r}: its folder does not exist", param, ctx)
+        if not os.access(folder, os.W_OK):
+            self.fail(f"{click.format_filename(path)!r}: its folder is not writable", param, ctx)
+        return path
 
 
 def _split(values: tuple) -> tuple:
@@ -37,7 +54,7 @@ def cli() -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE.")
+@click.option("--output", "-o", type=OutputFile(), help="Write the report to FILE.")
 @click.option("--fail-on", type=click.Choice(exit_policy.FAIL_ON), default=None,
               help="Exit 1 when a finding at or above this severity is reported.  [default: warning, or the "
                    "config's fail-on]")
@@ -87,9 +104,18 @@ def _no_input(missing: list) -> None:
     click.echo("xfedlint: no input files found" + (f" (missing: {', '.join(missing)})" if missing else ""), err=True)
 
 
+def _open_output(output: str):
+    """`output` opened for writing; a failure (the folder removed since the command line was read, a full
+    disk) is a one-line error, exit 2."""
+    try:
+        return open(output, "w", encoding="utf-8")
+    except OSError as exc:
+        _fail(UsageError(f"cannot write {output}: {exc.strerror or exc}"))
+
+
 def _report(result, fmt: str, output: str | None) -> None:
     """The report in `fmt` to `output` (or standard output), then the run's notices on standard error."""
-    stream = open(output, "w", encoding="utf-8") if output else sys.stdout
+    stream = _open_output(output) if output else sys.stdout
     try:
         if fmt == "text":
             from xfedlint.reporters import text
@@ -131,7 +157,7 @@ def _report(result, fmt: str, output: str | None) -> None:
 @click.option("--export", "export_dir", type=click.Path(file_okay=False),
               help="Also write what was collected to DIR, in the shapes `xfedlint scan` reads.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE.")
+@click.option("--output", "-o", type=OutputFile(), help="Write the report to FILE.")
 @click.option("--fail-on", type=click.Choice(exit_policy.FAIL_ON), default=None,
               help="Exit 1 when a finding at or above this severity is reported.  [default: warning]")
 @click.option("--select", multiple=True, help="Only these rule IDs or prefixes.")
@@ -292,7 +318,7 @@ def init(force) -> None:
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(("tree", "mermaid", "dot", "json")), default="tree",
               show_default=True, help="tree for the terminal, mermaid or dot for docs and reviews, json for machines.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the graph to FILE.")
+@click.option("--output", "-o", type=OutputFile(), help="Write the graph to FILE.")
 @click.option("--exclude", multiple=True, help="Skip files and folders matching this glob (repeatable).")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False),
               help="Configuration file (its clusters name each manifest's issuer; default: found as for scan).")
@@ -320,7 +346,8 @@ def graph_cmd(paths, fmt, output, exclude, config_file) -> None:
     styled = fmt == "tree" and not output and _use_color(sys.stdout)
     text = render.render(federation, fmt, rich=styled)
     if output:
-        Path(output).write_text(text, encoding="utf-8")
+        with _open_output(output) as stream:
+            stream.write(text)
     else:
         click.echo(text, nl=False, color=styled or None)
 
