@@ -159,6 +159,55 @@ def test_deep_nesting_is_reported_not_crashed(tmp_path, case, name, make, want):
     assert (col, message) == (want[1], DEEP) or (col == 1001 and "exceeded maximum nesting depth" in message)
 
 
+def _hcl_roles(n: int) -> bytes:
+    return "".join(f'resource "aws_iam_role" "r{i}" {{\n  name = "r{i}"\n  assume_role_policy = jsonencode({{\n'
+                   f'    Version = "2012-10-17"\n    Statement = []\n  }})\n}}\n' for i in range(n)).encode()
+
+
+@pytest.mark.parametrize("case,make,want", [
+    # The lark tree walk recursed past Python's limit: "internal error: RecursionError ... please report it".
+    ("Terraform: `[` x 100,000 (list, closed)", lambda: b"locals {\n  a = " + b"[" * 100_000 + b"]" * 100_000 + b"\n}\n",
+     (2, 206)),  # `locals {` is the first level, so the 200th `[` is the 201st level
+    ("Terraform: `{a = ` x 20,000 (objects)", lambda: b"locals {\n  a = " + b"{a = " * 20_000 + b"1" + b"}" * 20_000
+     + b"\n}\n", (2, 1002)),
+    ("Terraform: 5,000 nested blocks", lambda: b'resource "kubernetes_deployment" "d" {\n' + b"spec {\n" * 5_000
+     + b"}\n" * 5_001, (201, 6)),
+])
+def test_deep_terraform_is_reported_at_the_bracket(tmp_path, case, make, want):
+    result = _run_case(case, tmp_path, "deep.tf", make())
+    assert _only(result, "deep.tf") == ("XF001", *want, DEEP)
+
+
+def test_brackets_in_terraform_strings_comments_and_heredocs_do_not_count(tmp_path):
+    """300 brackets in each place nesting cannot happen: the file is read, and its role judged."""
+    many = "[" * 300
+    text = (f'# {many}\n// {many}\n/* {many} */\nresource "aws_iam_role" "r" {{\n  name = "{many}"\n'
+            f'  description = "a \\" quote, then {many}"\n  assume_role_policy = <<-EOT\n    {{"Version": "2012-10-17", '
+            f'"Statement": [{{"Effect": "Allow", "Principal": {{"Service": "{many}"}}, "Action": "sts:AssumeRole"}}]}}\n'
+            f'    EOT\n}}\n')
+    result = _run_case("Terraform: brackets in strings, comments and heredocs", tmp_path, "fine.tf",
+                       text.encode())
+    assert not [f for f in _of(result, "fine.tf") if f.rule == "XF001"]
+    assert result.files_relevant == 2  # the role was read, beside the trust policy
+
+
+def test_terraform_over_the_hcl_budget_is_not_parsed(tmp_path):
+    """python-hcl2's pure-Python parser takes about 4 ms and 250 KB per KB of roles: a file over 1 MiB is
+    reported instead of parsed (it took 57 s and 370 MB at 1.6 MB before positions were cached per file)."""
+    data = _hcl_roles(8_000)
+    assert len(data) > 1 << 20
+    result = _run_case("Terraform: 1.1 MB of role blocks (over the 1 MiB HCL budget)", tmp_path, "big.tf", data)
+    rule, line, col, message = _only(result, "big.tf")
+    assert (rule, line, col) == ("XF001", 1, 1) and "over the 1,048,576-byte limit for HCL" in message
+
+
+def test_many_terraform_roles_under_the_budget_are_read_in_linear_time(tmp_path):
+    """Each role's embedded policy used to split the whole file into lines again: quadratic."""
+    result = _run_case("Terraform: 1,500 role blocks (0.2 MB)", tmp_path, "roles.tf", _hcl_roles(1_500))
+    assert not [f for f in _of(result, "roles.tf") if f.rule == "XF001"]
+    assert sum(1 for f in _of(result, "roles.tf") if f.rule == "AWS001") == 0  # no trust statements at all
+
+
 def test_documents_before_a_too_deep_one_are_kept(tmp_path):
     text = (HOSTILE / "trust-policy.json").read_text() + "\n---\n" + "[" * 100_000
     d = _folder(tmp_path)

@@ -16,7 +16,7 @@ from msgspec.structs import replace
 
 from xfedlint.checks.base import CheckContext, Hit, related
 from xfedlint.graph.build import IMPERSONATION_ROLES, aws_role_id, gcp_sa_id, sa_id
-from xfedlint.model.location import Location
+from xfedlint.model.location import Location, source_lines
 from xfedlint.model.resources import (
     AwsRole,
     AzureFederatedCredential,
@@ -530,7 +530,7 @@ def _located_text(ctx: CheckContext, loc: Location) -> str:
     s = loc.span
     if text is None or s.line != s.end_line:
         return ""
-    lines = text.splitlines()
+    lines = source_lines(text)
     if not 0 < s.line <= len(lines):
         return ""
     return lines[s.line - 1][s.col - 1:s.end_col - 1].strip().strip("\"'")

@@ -16,7 +16,7 @@ import sys
 import weakref
 
 from xfedlint.model.document import SourceDoc
-from xfedlint.model.location import WHOLE_FILE, Path, Span
+from xfedlint.model.location import WHOLE_FILE, Path, Span, source_lines
 
 MAX_DEPTH = 200  # nesting deeper than any real configuration; beyond it the file is reported, not parsed
 
@@ -158,7 +158,7 @@ def embedded_offsets(outer: SourceDoc, path: Path, raw_text: str | None) -> tupl
     value = outer.get(path)
     if span is None or raw_text is None or not isinstance(value, str):
         return None
-    lines = raw_text.splitlines()
+    lines = source_lines(raw_text)  # cached: a file may hold thousands of embedded documents
     first = lines[span.line - 1] if 0 < span.line <= len(lines) else ""
     tag = _TAG.match(first, span.col - 1)
     if tag is not None:  # a tagged scalar (CloudFormation `!Sub |`): its node starts at the tag

@@ -216,6 +216,68 @@ def _heredoc(token: str, trim: bool) -> str:
     return "\n".join(body) + ("\n" if body else "")
 
 
+# python-hcl2's lark parser is pure Python and keeps a node per token: measured, 1 MiB of dense HCL (40,000
+# list entries) takes 9 s and 420 MB, 1 MiB of role blocks 4.4 s and 250 MB. A larger file would reach minutes
+# and gigabytes under the 10 MiB size cap; real modules stay far below (the largest in ../shared/corpus is a
+# few tens of KB). The walk over the tree recurses once per nesting level.
+MAX_HCL_BYTES = 1 << 20
+MAX_HCL_DEPTH = 200  # as for YAML (loaders._positions.MAX_DEPTH); Terraform nests a few levels
+
+
+def _budget_problem(text: str, file: str) -> LoadProblem | None:
+    """XF001 for a file too large, or nested too deeply, to parse within bounded time and memory."""
+    size = len(text.encode("utf-8"))
+    if size > MAX_HCL_BYTES:
+        return LoadProblem(Location(file, Span(1, 1, 1, 2)),
+                           f"Terraform file of {size:,} bytes is over the {MAX_HCL_BYTES:,}-byte limit for HCL "
+                           f"(its parser needs hundreds of bytes of memory per byte); not read; split it",
+                           "too-large")
+    if sum(text.count(c) for c in "[{(") <= MAX_HCL_DEPTH:
+        return None  # cannot nest that deep
+    at = _too_deep(text)
+    if at is None:
+        return None
+    line, col = at
+    return LoadProblem(Location(file, Span(line, col, line, col + 1)),
+                       f"nesting deeper than {MAX_HCL_DEPTH} levels", "too-deep")
+
+
+def _too_deep(text: str) -> tuple[int, int] | None:
+    """(line, column) of the first bracket past MAX_HCL_DEPTH levels, outside strings, comments and
+    heredocs; None when there is none. Iterative (it must not itself recurse on hostile input), and it jumps
+    from one character that matters to the next."""
+    depth, n = 0, len(text)
+    m = _SCAN.search(text)
+    while m is not None:
+        i, c = m.start(), m.group()
+        if c == '"':  # a string, up to its closing quote (interpolations are not counted)
+            end = _STRING_REST.match(text, i + 1)
+            i = end.end()
+        elif c == "#" or c == "//":
+            i = text.find("\n", i)
+            i = n if i < 0 else i
+        elif c == "/*":
+            i = text.find("*/", i + 2)
+            i = n if i < 0 else i + 2
+        elif c.startswith("<<"):
+            end = re.compile(rf"^[ \t]*{re.escape(m.group(1))}[ \t]*$", re.M).search(text, m.end())
+            i = n if end is None else end.end()
+        elif c in "[{(":
+            depth += 1
+            if depth > MAX_HCL_DEPTH:
+                return text.count("\n", 0, i) + 1, i - (text.rfind("\n", 0, i) + 1) + 1
+            i += 1
+        else:
+            depth = max(0, depth - 1)
+            i += 1
+        m = _SCAN.search(text, i)
+    return None
+
+
+_SCAN = re.compile(r'<<-?([A-Za-z_][A-Za-z0-9_-]*)[ \t]*\n|"|#|//|/\*|[\[\]{}()]')
+_STRING_REST = re.compile(r'(?:[^"\\\n]|\\.)*"?')
+
+
 def parse(text: str, file: str):
     """The lark tree of a `.tf` file, or the LoadProblem that says where it does not parse."""
     import hcl2
@@ -243,13 +305,18 @@ def parse(text: str, file: str):
 def documents(text: str, ctx: LoadContext) -> tuple[list[SourceDoc], list[LoadProblem], list[LoadProblem]]:
     """One synthesized document per Terraform block xfedlint reads, in the shapes of the family loaders;
     the problems met; and notes for what is not inspected (module calls)."""
-    tree = parse(text, ctx.file)
+    problem = _budget_problem(text, ctx.file)
+    tree = parse(text, ctx.file) if problem is None else problem
     if isinstance(tree, LoadProblem):
         return [], [tree], []
     hcl = Hcl(text, ctx.file)
-    blocks = list(hcl.blocks(tree))
-    synth = _Synth(hcl.file, blocks)
-    return synth.docs(), [], _module_notes(hcl, blocks) + synth.notes
+    try:
+        blocks = list(hcl.blocks(tree))
+        synth = _Synth(hcl.file, blocks)
+        return synth.docs(), [], _module_notes(hcl, blocks) + synth.notes
+    except RecursionError:  # nesting the depth scan cannot see (inside string templates)
+        return [], [LoadProblem(Location(ctx.file, Span(1, 1, 1, 2)), "nested too deeply to analyse",
+                                "too-deep")], []
 
 
 def plan_documents(plan: SourceDoc) -> list[SourceDoc]:
