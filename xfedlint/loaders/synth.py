@@ -9,9 +9,28 @@ from __future__ import annotations
 from xfedlint.model.document import SourceDoc
 
 
-def spans_of(doc: SourceDoc) -> dict:
+class SpanMap(dict):
+    """{path: (value span, key span or None)} of a whole source document, which answers `under(prefix)` from
+    an index built on first use: a template of thousands of resources is grafted from thousands of times,
+    and scanning every span each time was quadratic (2,000 CloudFormation roles: 6.8 s). Not to be changed
+    once asked."""
+
+    _index: dict | None = None
+
+    def under(self, prefix: tuple) -> list:
+        """(path, spans) of every path that starts with `prefix`, `prefix` itself included."""
+        if self._index is None:
+            index: dict = {}
+            for p, pair in self.items():
+                for k in range(len(p) + 1):
+                    index.setdefault(p[:k], []).append((p, pair))
+            self._index = index
+        return self._index.get(prefix, [])
+
+
+def spans_of(doc: SourceDoc) -> SpanMap:
     """A positioned document's spans as {path: (value span, key span or None)}."""
-    return {p: (v, doc.key_spans.get(p)) for p, v in doc.value_spans.items()}
+    return SpanMap({p: (v, doc.key_spans.get(p)) for p, v in doc.value_spans.items()})
 
 
 def graft(doc: SourceDoc, dst: tuple, spans: dict, src: tuple, value, duplicates: list = ()) -> None:
@@ -19,11 +38,11 @@ def graft(doc: SourceDoc, dst: tuple, spans: dict, src: tuple, value, duplicates
     and the source's duplicate keys (`SourceDoc.duplicate_keys`) under `src` too: AWS017 reports them."""
     set_path(doc.data, dst, value)
     n = len(src)
-    for p, (vspan, kspan) in spans.items():
-        if p[:n] == src:
-            doc.value_spans[dst + p[n:]] = vspan
-            if kspan is not None:
-                doc.key_spans[dst + p[n:]] = kspan
+    found = spans.under(src) if isinstance(spans, SpanMap) else [(p, s) for p, s in spans.items() if p[:n] == src]
+    for p, (vspan, kspan) in found:
+        doc.value_spans[dst + p[n:]] = vspan
+        if kspan is not None:
+            doc.key_spans[dst + p[n:]] = kspan
     doc.duplicate_keys.extend((dst + tuple(p)[n:], span) for p, span in duplicates if tuple(p)[:n] == src)
 
 

@@ -331,7 +331,7 @@ def plan_documents(plan: SourceDoc) -> list[SourceDoc]:
         for i, r in enumerate(node.get("resources") or []):
             if isinstance(r, dict) and isinstance(r.get("values"), dict) and r.get("type") and r.get("name"):
                 base = path + ("resources", i, "values")
-                block_spans = {p[len(base):]: sp for p, sp in spans.items() if p[:len(base)] == base}
+                block_spans = {p[len(base):]: sp for p, sp in spans.under(base)}
                 block_spans.setdefault((), (plan.span(path + ("resources", i)), None))
                 mode = "data" if r.get("mode") == "data" else "resource"
                 blocks.append((mode, [str(r["type"]), str(r["name"])], r["values"], block_spans, None))
