@@ -93,3 +93,38 @@ def test_a_heredoc_joined_to_its_role_keeps_its_duplicate_keys(tmp_path):
         "aws iam create-role --role-name app --assume-role-policy-document file://trust.json\n", encoding="utf-8")
     result = api.scan((str(script),))
     assert ("AWS017", 6) in {(f.rule, f.location.span.line) for f in result.findings}
+
+
+GH_TRUST = ('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":'
+            '"arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"},'
+            '"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringLike":'
+            '{"token.actions.githubusercontent.com:sub":"repo:octo-org/*"}}}]}')
+
+
+def test_inline_create_role_trust_is_read_where_it_is_written(tmp_path):
+    """`aws iam create-role --assume-role-policy-document '{...}'`: the trust written in the command is the
+    role's, its findings inside the quotes (it was not read at all; only `file://` was)."""
+    guide = tmp_path / "role.md"
+    line = f"  --assume-role-policy-document '{GH_TRUST}'"
+    guide.write_text(f"# Role\n\n```sh\naws iam create-role --role-name ci \\\n{line}\n```\n", encoding="utf-8")
+    result = api.scan((str(guide),))
+    assert _found(result) == {("AWS002", 5, line.index('"Condition"') + 1),
+                              ("AWS004", 5, line.index('"repo:octo-org/*"') + 1)}
+    (role,) = _roles(guide)
+    assert role.name == "ci" and role.trust is not None  # one role, named, with the inline trust
+
+
+def test_inline_create_role_trust_with_escapes_points_at_the_flag_value(tmp_path):
+    """Double-quoted with escaped quotes, the JSON is not the text as written: findings go to the value."""
+    script = tmp_path / "role.sh"
+    escaped = GH_TRUST.replace('"', '\\"')
+    script.write_text(f'aws iam create-role --role-name ci --assume-role-policy-document "{escaped}"\n',
+                      encoding="utf-8")
+    result = api.scan((str(script),))
+    col = script.read_text().index('"{') + 1
+    assert _found(result) == {("AWS002", 1, col), ("AWS004", 1, col)}
+
+
+def _roles(path) -> list:
+    files, _ = discover((str(path),))
+    return load_files(files).of(AwsRole)

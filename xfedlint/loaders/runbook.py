@@ -7,8 +7,8 @@ Three things are read, with positions in the runbook itself:
   create-oidc|update-oidc`, `gcloud projects add-iam-policy-binding`, `gcloud iam service-accounts
   add-iam-policy-binding`, `gsutil iam ch`, `az role assignment create`, `az identity federated-credential
   create`, `az ad app federated-credential create --parameters` (inline JSON; a file is read where its
-  heredoc is), `aws iam create-role --assume-role-policy-document file://...` (joined to the heredoc that
-  wrote the file) and `aws iam create-open-id-connect-provider`; each becomes the document its `describe`
+  heredoc is), `aws iam create-role --assume-role-policy-document` (inline JSON, or `file://...` joined to
+  the heredoc that wrote the file) and `aws iam create-open-id-connect-provider`; each becomes the document its `describe`
   or `list` output would be. Commands that delete or remove are not read.
 - in Markdown, fenced YAML and JSON blocks.
 
@@ -270,23 +270,13 @@ def _command(src: _Text, file: str, tokens: list, files: dict, docs: list) -> So
         b.put(("audiences",), value if isinstance(value, list) else [value], (None, s, e))
         return b.doc
     if head.startswith("az ad app federated-credential create") and "--parameters" in flags:
-        value, s, e = flags["--parameters"]
-        text = str(value)
-        if not text.lstrip().startswith("{"):
-            return None  # a file (`@params.json`): read where its heredoc writes it
-        quoted = src.text[s] in "'\""
-        line, col = src.pos(s + (1 if quoted else 0))
-        exact = "\n" not in src.text[s:e] and src.text[s + (1 if quoted else 0):e - (1 if quoted else 0)] == text
-        parsed, err = parse_yaml_stream(text, file, line - 1 if exact else 0, col - 1 if exact else 0)
-        if err is not None or len(parsed) != 1 or not isinstance(parsed[0].data, dict):
-            return None
-        doc = parsed[0]
-        if not exact:  # escaped or split over lines: every position is the flag's value
-            doc.value_spans, doc.key_spans = {(): src.span(s, e)}, {}
-        return doc
+        return _inline_document(src, file, *flags["--parameters"])  # a file (`@params.json`): its heredoc
     if head.startswith("aws iam create-role") and "--assume-role-policy-document" in flags:
         value, s, e = flags["--assume-role-policy-document"]
-        source = files.get(str(value).replace("file://", "", 1)) if str(value).startswith("file://") else None
+        if str(value).startswith("file://"):
+            source = files.get(str(value).replace("file://", "", 1))
+        else:
+            source = _inline_document(src, file, value, s, e)  # the JSON written in the command itself
         if source is None:
             return None
         if source in docs:
@@ -308,6 +298,24 @@ def _command(src: _Text, file: str, tokens: list, files: dict, docs: list) -> So
             b.doc.data["ThumbprintList"] = []
         return b.doc
     return None
+
+
+def _inline_document(src, file: str, value, s: int, e: int) -> SourceDoc | None:
+    """The JSON object a flag's value holds (`--parameters '{...}'`), positioned inside the quotes where the
+    value is written as it reads; None for anything else (a file name, say)."""
+    text = str(value)
+    if not text.lstrip().startswith("{"):
+        return None
+    quoted = src.text[s] in "'\""
+    line, col = src.pos(s + (1 if quoted else 0))
+    exact = "\n" not in src.text[s:e] and src.text[s + (1 if quoted else 0):e - (1 if quoted else 0)] == text
+    parsed, err = parse_yaml_stream(text, file, line - 1 if exact else 0, col - 1 if exact else 0)
+    if err is not None or len(parsed) != 1 or not isinstance(parsed[0].data, dict):
+        return None
+    doc = parsed[0]
+    if not exact:  # escaped or split over lines: every position is the flag's value
+        doc.value_spans, doc.key_spans = {(): src.span(s, e)}, {}
+    return doc
 
 
 def _split_mapping(value: str) -> list[tuple[str, int, int]]:
