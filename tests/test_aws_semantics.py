@@ -6,6 +6,7 @@ multi-valued keys, [R7] multiple keys and values), so a regression names the rul
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -160,6 +161,23 @@ def test_iam_escapes_are_literal_characters():
     assert not glob_match("a${*}b", "axb")
     assert not aws_policy.has_wildcard("a${*}b${?}")
     assert not aws_policy.is_placeholder("a${*}b")
+
+
+def test_helm_and_go_template_values_are_placeholders_as_terraform_ones_are(tmp_path):
+    """A Helm-templated trust (`{{ .Values.audience }}`) is as unknown as a Terraform one (`${var.aud}`): it
+    was read as a literal custom audience (AWS020) and a subject "with whitespace" (AWS018)."""
+    for value in ("{{ .Values.audience }}", "system:serviceaccount:{{ .Release.Namespace }}:app", "${var.aud}",
+                  "<ACCOUNT_ID>", "%AUDIENCE%"):
+        assert aws_policy.is_placeholder(value), value
+    for value in ("sts.amazonaws.com", "repo:org/app:ref:refs/heads/main", "a{b}c", "x < y"):
+        assert not aws_policy.is_placeholder(value), value
+    trust = tmp_path / "trust.json"
+    trust.write_text(json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Federated": f"arn:aws:iam::111122223333:oidc-provider/{EKS}"},
+        "Action": "sts:AssumeRoleWithWebIdentity", "Condition": {"StringEquals": {
+            f"{EKS}:aud": "{{ .Values.audience }}", f"{EKS}:sub": "system:serviceaccount:{{ .Release.Namespace }}:app"}}}]}))
+    found = {(f.rule, "placeholder `{{ .Release.Namespace }}`" in f.message) for f in api.scan((str(trust),)).findings}
+    assert found == {("AWS018", True)}, found  # no AWS020: the audience is not known
 
 
 def test_admits_token_requires_the_exact_provider_and_web_identity():

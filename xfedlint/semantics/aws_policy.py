@@ -364,7 +364,8 @@ def _strings(value, path: tuple) -> list[Value]:
     return [Value(_as_text(value), path)]
 
 
-_PLACEHOLDER = re.compile(r"\$\{[^}]*\}|<[A-Za-z_][A-Za-z0-9_ -]*>|%[A-Z_]+%")
+# `${var}` (Terraform, CloudFormation, shell), `{{ .Values.x }}` (Helm, Go templates), `<ACCOUNT_ID>`, `%VAR%`
+_PLACEHOLDER = re.compile(r"\$\{[^}]*\}|\{\{.*?\}\}|<[A-Za-z_][A-Za-z0-9_ -]*>|%[A-Z_]+%")
 _IDENTITY_CLAIMS = ("sub", "aud", "amr")
 
 
