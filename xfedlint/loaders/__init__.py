@@ -16,7 +16,7 @@ from xfedlint.loaders.base import LoadContext, ShapeError
 from xfedlint.loaders.files import DEFAULT_SIZE_CAP, InputFile, read_text
 from xfedlint.model.document import SourceDoc
 from xfedlint.model.inventory import Inventory, LoadProblem
-from xfedlint.model.location import Location, Span, pointer
+from xfedlint.model.location import FIRST_CHAR, Location, Span, pointer
 
 # Order matters only for shapes that could be read two ways; Kubernetes objects are the most specific.
 FAMILIES = (k8s.from_document, aws.from_document, azure.from_document, gcp.from_document)
@@ -85,7 +85,7 @@ def load_text(text: str, ctx: LoadContext, found: list, notes: list | None = Non
         from xfedlint.loaders import runbook
 
         problems = []
-        docs = _convert("runbook", FIRST, ctx, problems, runbook.documents, text, ctx.file,
+        docs = _convert("runbook", FIRST_CHAR, ctx, problems, runbook.documents, text, ctx.file,
                         ctx.file.lower().endswith((".md", ".markdown")))
         _recognise(docs or [], ctx, found, problems)
         return problems
@@ -93,7 +93,7 @@ def load_text(text: str, ctx: LoadContext, found: list, notes: list | None = Non
         from xfedlint.loaders import terraform
 
         problems = []
-        docs, more, not_inspected = _convert("Terraform file", FIRST, ctx, problems, terraform.documents, text,
+        docs, more, not_inspected = _convert("Terraform file", FIRST_CHAR, ctx, problems, terraform.documents, text,
                                              ctx) or ([], [], [])
         problems.extend(more)
         if notes is not None:
@@ -174,8 +174,6 @@ def _convert(what: str, where: Span, ctx: LoadContext, problems: list, convert, 
                                     f"error: {type(exc).__name__}: {exc}); please report it", "internal"))
         return None
 
-
-FIRST = Span(1, 1, 1, 2)
 
 
 def _positioned(doc: SourceDoc, ctx: LoadContext) -> SourceDoc:

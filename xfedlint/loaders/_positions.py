@@ -16,7 +16,7 @@ import sys
 import weakref
 
 from xfedlint.model.document import SourceDoc
-from xfedlint.model.location import WHOLE_FILE, Path, Span, source_lines
+from xfedlint.model.location import FIRST_CHAR, WHOLE_FILE, Path, Span, source_lines
 
 MAX_DEPTH = 200  # nesting deeper than any real configuration; beyond it the file is reported, not parsed
 
@@ -50,15 +50,15 @@ class _NeedsPositions(Exception):
     """The fast data-only path met something rare that is reported with a position: take the full path."""
 
 
+_intern = sys.intern
+
+
 def _no_duplicates(pairs: list) -> dict:
     # Keys interned: `json` shares equal keys within one document only, and every file repeats them.
     d = {_intern(k): v for k, v in pairs}
     if len(d) != len(pairs):
         raise _NeedsPositions
     return d
-
-
-_intern = sys.intern
 
 
 def _data_stream(text: str, file: str, line_offset: int, col_offset: int, prefix: Path) -> list[SourceDoc] | None:
@@ -79,7 +79,7 @@ def _data_stream(text: str, file: str, line_offset: int, col_offset: int, prefix
         if datas is None:
             return None
     docs = [SourceDoc(file=file, data=data, index=index, prefix=prefix) for index, data in datas]
-    locate = _StreamPositions(text, file, line_offset, col_offset, prefix, docs)
+    locate = _StreamPositions(text, line_offset, col_offset, docs)
     for d in docs:
         d.locate = locate
     return docs
@@ -92,8 +92,8 @@ class _StreamPositions:
     its siblings. Picklable (worker processes hand documents back): only the live documents travel.
     """
 
-    def __init__(self, text: str, file: str, line_offset: int, col_offset: int, prefix: Path, docs: list):
-        self.args = (text, file, line_offset, col_offset, prefix)
+    def __init__(self, text: str, line_offset: int, col_offset: int, docs: list):
+        self.args = (text, line_offset, col_offset)
         self.refs = [weakref.ref(d) for d in docs]
 
     def __call__(self) -> None:
@@ -101,7 +101,7 @@ class _StreamPositions:
         # map of every key and value is built. The text was read on the data path, so it composes safely.
         from xfedlint.loaders import _yaml
 
-        text, _file, line_offset, col_offset, _prefix = self.args
+        text, line_offset, col_offset = self.args
         roots = _yaml.node_roots(text)
         for d in self._docs():
             d.locate = None
@@ -134,7 +134,7 @@ def parse_json_fallback(text: str, file: str) -> SourceDoc | None:
         d: dict = {}
         for k, v in items:
             if k in d:
-                dups.append(((k,), Span(1, 1, 1, 2)))
+                dups.append(((k,), FIRST_CHAR))
             d[k] = v
         return d
 
@@ -152,7 +152,8 @@ def embedded_offsets(outer: SourceDoc, path: Path, raw_text: str | None) -> tupl
     """Line and column shift that maps positions inside a string value back to the outer file.
 
     Exact for literal block scalars (`|`), which is how ConfigMaps carry JSON files, for Terraform heredocs
-    (`<<EOT`, `<<-EOT`), and for one-line strings written without escapes. None when the mapping cannot be exact (folded or escaped text).
+    (`<<EOT`, `<<-EOT`), and for one-line strings written without escapes. None when the mapping cannot be
+    exact (folded or escaped text).
     """
     span = outer.exact_span(path)
     value = outer.get(path)
@@ -173,9 +174,9 @@ def embedded_offsets(outer: SourceDoc, path: Path, raw_text: str | None) -> tupl
                 return span.line, indent
         return None
     if first[span.col - 1:span.col + 1] == "<<":  # a Terraform heredoc: the body starts on the next line
-        body = lines[span.line:span.line + max(1, value.count("\n"))]  # not the closing marker
         if first[span.col + 1:span.col + 2] != "-":
             return span.line, 0
+        body = lines[span.line:span.line + max(1, value.count("\n"))]  # not the closing marker
         indents = [len(line) - len(line.lstrip(" \t")) for line in body if line.strip()]
         return span.line, min(indents) if indents else 0  # `<<-` strips the common indentation
     if span.line == span.end_line:

@@ -150,18 +150,16 @@ class _Builder:
         return node.value  # timestamps, binary and unknown tags stay text: nothing is constructed
 
 
-def _mark_span(mark) -> Span:
+def _mark_span(mark, line_offset: int, col_offset: int) -> Span:
+    """The character at a libyaml mark (of an error or an event), shifted as the document is."""
     if mark is None:
-        return Span(1, 1, 1, 2)
-    return Span.point(mark.line + 1, mark.column + 1)
+        return Span(1 + line_offset, 1 + col_offset, 1 + line_offset, 2 + col_offset)
+    return Span.point(mark.line + 1 + line_offset, mark.column + 1 + col_offset)
 
 
 def _yaml_error(exc: yaml.YAMLError, line_offset: int = 0, col_offset: int = 0) -> ParseError:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    span = _mark_span(mark)
-    if line_offset or col_offset:
-        span = Span(span.line + line_offset, span.col + col_offset, span.end_line + line_offset,
-                    span.end_col + col_offset)
+    span = _mark_span(mark, line_offset, col_offset)
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     context = getattr(exc, "context", None)
     msg = f"{context}: {problem}" if context else str(problem)
@@ -294,20 +292,15 @@ def _prepass(text: str, line_offset: int, col_offset: int) -> tuple[int, ParseEr
                 nodes += 1
                 if depth > MAX_DEPTH:
                     return doc_start, ParseError(f"nesting deeper than {MAX_DEPTH} levels",
-                                                 _event_span(event, line_offset, col_offset))
+                                                 _mark_span(event.start_mark, line_offset, col_offset))
             elif cls is yaml.MappingEndEvent or cls is yaml.SequenceEndEvent:
                 depth -= 1
             if nodes > MAX_NODES:
                 return doc_start, ParseError(f"more than {MAX_NODES:,} nodes in one document: too large to analyse",
-                                             _event_span(event, line_offset, col_offset))
+                                             _mark_span(event.start_mark, line_offset, col_offset))
     except yaml.YAMLError:
         return None  # composing stops at the same error, and nothing before it was too deep
     return None
-
-
-def _event_span(event, line_offset: int, col_offset: int) -> Span:
-    m = event.start_mark
-    return Span.point(m.line + 1 + line_offset, m.column + 1 + col_offset)
 
 
 def _data(node, depth: int):

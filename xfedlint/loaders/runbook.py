@@ -59,7 +59,7 @@ def documents(text: str, file: str, markdown: bool) -> list[SourceDoc]:
             parsed, _err = parse_yaml_stream(text[start:end], file, line - 1, 0)
             docs.extend(parsed)
     # Commands and heredocs anywhere: in shell fences, and in guides whose fences were lost (a page saved as text)
-    docs.extend(_shell(src, file, 0, len(text)))
+    docs.extend(_shell(src, file))
     for i, d in enumerate(docs):
         d.index = i
     return docs
@@ -81,20 +81,21 @@ def _fenced(text: str) -> list[tuple[int, int, str]]:
         pos = close.end() if close else len(text)
 
 
-def _shell(src: _Text, file: str, start: int, end: int) -> list[SourceDoc]:
-    """Documents from the heredocs and commands of a shell text (or of a whole plain-text guide)."""
+def _shell(src: _Text, file: str) -> list[SourceDoc]:
+    """Documents from the heredocs and commands of a shell text (or of a whole guide)."""
     text = src.text
+    end = len(text)
     docs: list[SourceDoc] = []
     files: dict[str, SourceDoc] = {}  # heredoc target file name -> its document
-    skip: list[tuple[int, int]] = []  # heredoc bodies: not scanned for commands
-    pos = start
+    skip: list[tuple[int, int]] = []  # heredoc bodies, in order: not scanned for commands
+    pos = 0
     while True:
         m = _HEREDOC.search(text, pos, end)
         if m is None:
             break
         line_start = text.rfind("\n", 0, m.start()) + 1
         line_end = text.find("\n", m.end())
-        if line_end < 0 or line_end >= end:
+        if line_end < 0:
             break
         if not _HEREDOC_COMMAND.search(text, line_start, m.start()):
             pos = m.end()  # `<<EOF` in prose, not a command feeding a heredoc: it must not hide what follows
@@ -114,8 +115,10 @@ def _shell(src: _Text, file: str, start: int, end: int) -> list[SourceDoc]:
             docs.extend(parsed)
             if target and len(parsed) == 1:
                 files[target.group(1).strip("'\"")] = parsed[0]
-    for m in _COMMAND.finditer(text, start, end):
-        if any(a <= m.start() < b for a, b in skip):
+    skip_starts = [a for a, _b in skip]
+    for m in _COMMAND.finditer(text):
+        i = bisect.bisect_right(skip_starts, m.start()) - 1
+        if i >= 0 and m.start() < skip[i][1]:
             continue
         tokens = _tokens(text, m.start(1), end)
         doc = _command(src, file, tokens, files, docs)

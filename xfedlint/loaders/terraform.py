@@ -20,7 +20,7 @@ from xfedlint.loaders.base import LoadContext
 from xfedlint.loaders.synth import graft, set_path, spans_of
 from xfedlint.model.document import SourceDoc
 from xfedlint.model.inventory import LoadProblem
-from xfedlint.model.location import Location, Span
+from xfedlint.model.location import FIRST_CHAR, Location, Span
 
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
 _ESCAPE = re.compile(r"\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)")
@@ -228,7 +228,7 @@ def _budget_problem(text: str, file: str) -> LoadProblem | None:
     """XF001 for a file too large, or nested too deeply, to parse within bounded time and memory."""
     size = len(text.encode("utf-8"))
     if size > MAX_HCL_BYTES:
-        return LoadProblem(Location(file, Span(1, 1, 1, 2)),
+        return LoadProblem(Location(file, FIRST_CHAR),
                            f"Terraform file of {size:,} bytes is over the {MAX_HCL_BYTES:,}-byte limit for HCL "
                            f"(its parser needs hundreds of bytes of memory per byte); not read; split it",
                            "too-large")
@@ -299,7 +299,7 @@ def parse(text: str, file: str):
         return LoadProblem(Location(file, Span(line, col, line, col + 1)), f"HCL syntax error: unexpected {what}",
                            "syntax")
     except (LarkError, RecursionError, ValueError) as exc:
-        return LoadProblem(Location(file, Span(1, 1, 1, 2)), f"HCL syntax error: {type(exc).__name__}", "syntax")
+        return LoadProblem(Location(file, FIRST_CHAR), f"HCL syntax error: {type(exc).__name__}", "syntax")
 
 
 def documents(text: str, ctx: LoadContext) -> tuple[list[SourceDoc], list[LoadProblem], list[LoadProblem]]:
@@ -315,7 +315,7 @@ def documents(text: str, ctx: LoadContext) -> tuple[list[SourceDoc], list[LoadPr
         synth = _Synth(hcl.file, blocks)
         return synth.docs(), [], _module_notes(hcl, blocks) + synth.notes
     except RecursionError:  # nesting the depth scan cannot see (inside string templates)
-        return [], [LoadProblem(Location(ctx.file, Span(1, 1, 1, 2)), "nested too deeply to analyse",
+        return [], [LoadProblem(Location(ctx.file, FIRST_CHAR), "nested too deeply to analyse",
                                 "too-deep")], []
 
 
@@ -407,20 +407,14 @@ class _Synth:
         return doc
 
     def _finish(self, doc: SourceDoc) -> None:
-        doc.fallback = doc.value_spans.get((), Span(1, 1, 1, 2))
+        doc.fallback = doc.value_spans.get((), FIRST_CHAR)
         self.out.append(doc)
 
-    graft = staticmethod(graft)
-
-    def put(self, doc: SourceDoc, dst: tuple, data: dict, spans: dict, attr: str, convert=None) -> bool:
-        """Copies attribute `attr` of a block body to `dst`; False when the block does not set it."""
-        if attr not in data:
-            return False
-        value = data[attr]
-        if convert is _as_list and not isinstance(value, list):
-            return False  # a list Terraform computes (`var.x`, a splat): unknown, so left out rather than judged
-        self.graft(doc, dst, spans, (attr,), convert(value) if convert else value)
-        return True
+    def put(self, doc: SourceDoc, dst: tuple, data: dict, spans: dict, attr: str, listed: bool = False) -> None:
+        """Copies attribute `attr` of a block body to `dst`, if the block sets it, and (`listed`) to a list: a
+        list Terraform computes (`var.x`, a splat) is unknown, so it is left out rather than judged."""
+        if attr in data and (not listed or isinstance(data[attr], list)):
+            graft(doc, dst, spans, (attr,), data[attr])
 
     # --- AWS --------------------------------------------------------------------------------------------
 
@@ -436,14 +430,14 @@ class _Synth:
             set_path(doc.data, out, {})
             doc.value_spans[out] = spans[sp][0]
             if "sid" in st:
-                self.graft(doc, out + ("Sid",), spans, sp + ("sid",), st["sid"])
+                graft(doc, out + ("Sid",), spans, sp + ("sid",), st["sid"])
             if "effect" in st:
-                self.graft(doc, out + ("Effect",), spans, sp + ("effect",), st["effect"])
+                graft(doc, out + ("Effect",), spans, sp + ("effect",), st["effect"])
             else:
                 set_path(doc.data, out + ("Effect",), "Allow")
             for key, name in (("actions", "Action"), ("not_actions", "NotAction")):
                 if key in st:
-                    self.graft(doc, out + (name,), spans, sp + (key,), st[key])
+                    graft(doc, out + (name,), spans, sp + (key,), st[key])
             for block, name in (("principals", "Principal"), ("not_principals", "NotPrincipal")):
                 for j, pr in enumerate(st.get(block) or []):
                     ptype = pr.get("type")
@@ -456,11 +450,11 @@ class _Synth:
                         start = len(existing)
                         set_path(doc.data, out + (name,), principal)
                         for k, ident in enumerate(ids):
-                            self.graft(doc, out + (name, ptype, start + k), spans,
+                            graft(doc, out + (name, ptype, start + k), spans,
                                        sp + (block, j, "identifiers", k), ident)
                     else:
                         set_path(doc.data, out + (name,), principal)
-                        self.graft(doc, out + (name, ptype), spans, sp + (block, j, "identifiers"), ids)
+                        graft(doc, out + (name, ptype), spans, sp + (block, j, "identifiers"), ids)
                         doc.key_spans[out + (name, ptype)] = spans[sp + (block, j, "type")][0]
                     doc.value_spans.setdefault(out + (name,), spans[sp + (block, j)][0])
             conditions = st.get("condition") or []
@@ -479,7 +473,7 @@ class _Synth:
                     set_path(doc.data, out + ("Condition", test), {})
                     doc.value_spans[out + ("Condition", test)] = spans[cpath][0]
                     doc.key_spans[out + ("Condition", test)] = spans[cpath + ("test",)][0]
-                self.graft(doc, out + ("Condition", test, variable), spans, cpath + ("values",), cond["values"])
+                graft(doc, out + ("Condition", test, variable), spans, cpath + ("values",), cond["values"])
                 doc.key_spans[out + ("Condition", test, variable)] = spans[cpath + ("variable",)][0]
 
     def _attachments(self) -> dict:
@@ -531,13 +525,9 @@ def _aws_oidc_provider(s: _Synth, name: str, data: dict, spans: dict, *_):
     doc = s._new(spans)
     doc.data = {"Url": data.get("url", "")}  # lists set only when known: a computed list is not judged
     s.put(doc, ("Url",), data, spans, "url")
-    s.put(doc, ("ClientIDList",), data, spans, "client_id_list", _as_list)
-    s.put(doc, ("ThumbprintList",), data, spans, "thumbprint_list", _as_list)
+    s.put(doc, ("ClientIDList",), data, spans, "client_id_list", listed=True)
+    s.put(doc, ("ThumbprintList",), data, spans, "thumbprint_list", listed=True)
     s._finish(doc)
-
-
-def _as_list(v):
-    return v if isinstance(v, list) else []
 
 
 # --- GCP ----------------------------------------------------------------------------------------------
@@ -564,7 +554,7 @@ def _gcp_provider(s: _Synth, name: str, data: dict, spans: dict, *_):
             for attr, key in (("issuer_uri", "issuerUri"), ("allowed_audiences", "allowedAudiences"),
                               ("account_id", "accountId")):
                 if attr in block:  # a computed value stays `${...}`: the GCP loader marks it unknown
-                    s.graft(doc, (kind, key), spans, (kind, 0, attr), block[attr])
+                    graft(doc, (kind, key), spans, (kind, 0, attr), block[attr])
             break
     s._finish(doc)
 
@@ -585,17 +575,17 @@ def _gcp_iam(level: str, members_attr: str):
         s.put(doc, b + ("role",), data, spans, "role")
         if members_attr == "member":
             if "member" in data:
-                s.graft(doc, b + ("members", 0), spans, ("member",), data["member"])
+                graft(doc, b + ("members", 0), spans, ("member",), data["member"])
                 doc.value_spans[b + ("members",)] = spans[("member",)][0]
         else:
-            s.put(doc, b + ("members",), data, spans, "members", _as_list)
+            s.put(doc, b + ("members",), data, spans, "members", listed=True)
         if isinstance(data.get("condition"), list) and data["condition"]:
             cond = data["condition"][0]
             set_path(doc.data, b + ("condition",), {})
             doc.value_spans[b + ("condition",)] = spans[("condition", 0)][0]
             for attr in ("title", "expression", "description"):
                 if attr in cond:
-                    s.graft(doc, b + ("condition", attr), spans, ("condition", 0, attr), cond[attr])
+                    graft(doc, b + ("condition", attr), spans, ("condition", 0, attr), cond[attr])
         s._finish(doc)
     return build
 
@@ -616,14 +606,14 @@ def _gcp_project_policy(s: _Synth, name: str, data: dict, spans: dict, *_):
         doc.value_spans[b] = pspans[("binding", i)][0]
         for attr in ("role", "members"):
             if attr in binding and (attr != "members" or isinstance(binding[attr], list)):
-                s.graft(doc, b + (attr,), pspans, ("binding", i, attr), binding[attr])
+                graft(doc, b + (attr,), pspans, ("binding", i, attr), binding[attr])
         if isinstance(binding.get("condition"), list) and binding["condition"]:
             cond = binding["condition"][0]
             set_path(doc.data, b + ("condition",), {})
             doc.value_spans[b + ("condition",)] = pspans[("binding", i, "condition", 0)][0]
             for attr in ("title", "expression", "description"):
                 if attr in cond:
-                    s.graft(doc, b + ("condition", attr), pspans, ("binding", i, "condition", 0, attr), cond[attr])
+                    graft(doc, b + ("condition", attr), pspans, ("binding", i, "condition", 0, attr), cond[attr])
     s._finish(doc)
 
 
@@ -637,11 +627,11 @@ def _azure_fic(flavor: str):
             doc.data = {"name": data.get("name", name),
                         "type": "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials"}
             s.put(doc, ("name",), data, spans, "name")
-            s.put(doc, ("audiences",), data, spans, "audience", _as_list)
+            s.put(doc, ("audiences",), data, spans, "audience", listed=True)
         else:
             doc.data = {"name": data.get("display_name", name)}
             s.put(doc, ("name",), data, spans, "display_name")
-            s.put(doc, ("audiences",), data, spans, "audiences", _as_list)
+            s.put(doc, ("audiences",), data, spans, "audiences", listed=True)
         for attr in ("issuer", "subject"):
             s.put(doc, (attr,), data, spans, attr)
         if "audiences" not in doc.data:
@@ -684,7 +674,7 @@ def _k8s_service_account(s: _Synth, name: str, data: dict, spans: dict, *_):
     doc.value_spans[("metadata",)] = spans[("metadata", 0)][0]
     for attr in ("name", "namespace", "annotations", "labels"):
         if attr in meta[0]:
-            s.graft(doc, ("metadata", attr), spans, ("metadata", 0, attr), meta[0][attr])
+            graft(doc, ("metadata", attr), spans, ("metadata", 0, attr), meta[0][attr])
     if "automount_service_account_token" in data:
         s.put(doc, ("automountServiceAccountToken",), data, spans, "automount_service_account_token")
     s._finish(doc)
@@ -711,14 +701,14 @@ def _k8s_object(s: _Synth, doc: SourceDoc, dst: tuple, value, spans: dict, src: 
     """A Kubernetes provider body as the API object: snake_case to camelCase, repeated blocks to lists,
     single blocks to objects; `annotations`, `labels` and `data` maps keep their keys."""
     if not isinstance(value, dict):
-        s.graft(doc, dst, spans, src, value)
+        graft(doc, dst, spans, src, value)
         return
     set_path(doc.data, dst, {})
     if src in spans:
         doc.value_spans[dst] = spans[src][0]
     for key, item in value.items():
         if key in ("annotations", "labels", "data", "string_data", "node_selector") and isinstance(item, dict):
-            s.graft(doc, dst + (_camel(key),), spans, src + (key,), item)
+            graft(doc, dst + (_camel(key),), spans, src + (key,), item)
             continue
         if isinstance(item, list) and item and all(isinstance(b, dict) for b in item) and (src + (key, 0)) in spans:
             if key in _K8S_LIST_BLOCKS:  # repeated blocks: a list
@@ -731,7 +721,7 @@ def _k8s_object(s: _Synth, doc: SourceDoc, dst: tuple, value, spans: dict, src: 
                 _k8s_object(s, doc, dst + (_camel(key),), item[0], spans, src + (key, 0))
                 doc.key_spans[dst + (_camel(key),)] = spans[src + (key, 0)][0]
             continue
-        s.graft(doc, dst + (_camel(key),), spans, src + (key,), item)
+        graft(doc, dst + (_camel(key),), spans, src + (key,), item)
         if spans.get(src + (key,), (None, None))[1] is not None:
             doc.key_spans[dst + (_camel(key),)] = spans[src + (key,)][1]
 
@@ -764,9 +754,9 @@ def _k8s_data_object(kind: str):
             s.put(doc, ("type",), data, spans, "type")
         plain = "stringData" if kind == "Secret" else "data"
         if isinstance(data.get("data"), dict):
-            s.graft(doc, (plain,), spans, ("data",), data["data"])
+            graft(doc, (plain,), spans, ("data",), data["data"])
         if isinstance(data.get("binary_data"), dict):
-            s.graft(doc, ("data" if kind == "Secret" else "binaryData",), spans, ("binary_data",), data["binary_data"])
+            graft(doc, ("data" if kind == "Secret" else "binaryData",), spans, ("binary_data",), data["binary_data"])
         s._finish(doc)
     return build
 

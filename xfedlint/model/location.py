@@ -23,6 +23,7 @@ class Span(msgspec.Struct, frozen=True):
 
 
 WHOLE_FILE = Span(1, 1, 1, 1)
+FIRST_CHAR = Span(1, 1, 1, 2)  # where a problem of the whole file is reported: its first character
 
 
 class Location:
