@@ -61,3 +61,13 @@ def test_a_stale_catalog_cache_is_ignored(tmp_path):
     assert registry.load_rules(tmp_path)["AWS001"].severity == "note"
     (tmp_path / registry.CATALOG_CACHE).write_text("{not json", encoding="utf-8")  # a broken cache is ignored too
     assert registry.load_rules(tmp_path)["AWS001"].severity == "note"
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    """The README's "Run the tests" command is what CI (.ci/run) runs, so the newcomer's command stays true."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("Run the tests"):]
+    body = section[section.index("```sh\n") + len("```sh\n"):]
+    command = body[:body.index("```")].strip()
+    ci_lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()]
+    assert command in ci_lines, command
